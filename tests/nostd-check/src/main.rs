@@ -1,0 +1,179 @@
+//! no_std link check for the `ksef` core.
+//!
+//! A freestanding binary: no `std`, no Rust runtime, entered through the C
+//! `main` that glibc's startup code calls. It brings its own panic handler and
+//! a global allocator on top of libc `malloc`/`free`, then calls into the core.
+//! If the core (or any of its dependencies) links `std` when built with
+//! `default-features = false`, this crate fails to build with
+//! "found duplicate lang item `panic_impl`".
+//!
+//! The process exits 0 when every check passes, 1 otherwise.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+use core::ffi::{c_char, c_int, c_void};
+use core::panic::PanicInfo;
+
+// Link the core. Nothing below may need `std`.
+use ksef as _;
+
+// ---------------------------------------------------------------------------
+// libc
+// ---------------------------------------------------------------------------
+
+#[link(name = "c")]
+extern "C" {
+    fn malloc(size: usize) -> *mut c_void;
+    fn free(ptr: *mut c_void);
+    fn posix_memalign(memptr: *mut *mut c_void, alignment: usize, size: usize) -> c_int;
+    fn write(fd: c_int, buf: *const c_void, count: usize) -> isize;
+    fn abort() -> !;
+}
+
+/// Alignment glibc's `malloc` guarantees on x86_64.
+const MALLOC_ALIGN: usize = 16;
+
+/// Global allocator backed by libc `malloc`/`free` (`posix_memalign` for
+/// over-aligned layouts).
+struct LibcAlloc;
+
+unsafe impl GlobalAlloc for LibcAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.align() <= MALLOC_ALIGN {
+            // SAFETY: plain libc call; a null result is passed on as allocation failure.
+            unsafe { malloc(layout.size()) as *mut u8 }
+        } else {
+            let mut p: *mut c_void = core::ptr::null_mut();
+            // posix_memalign needs a multiple of sizeof(void*); Layout alignments
+            // are powers of two, and anything > 16 qualifies.
+            // SAFETY: `p` is a valid out-pointer; on failure we return null.
+            if unsafe { posix_memalign(&mut p, layout.align(), layout.size()) } == 0 {
+                p as *mut u8
+            } else {
+                core::ptr::null_mut()
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        // SAFETY: `ptr` came from malloc/posix_memalign above.
+        unsafe { free(ptr as *mut c_void) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: LibcAlloc = LibcAlloc;
+
+#[panic_handler]
+fn panic(_info: &PanicInfo<'_>) -> ! {
+    print("nostd-check: PANIC\n");
+    // SAFETY: abort never returns.
+    unsafe { abort() }
+}
+
+// The precompiled `alloc` in the sysroot is built with `panic=unwind`, so its
+// object code references the unwinder even though nothing here can unwind
+// (`panic = "abort"`, and the panic handler aborts). Satisfy the linker with
+// stubs that are never reached.
+
+/// Never called: no unwinding ever starts under `panic = "abort"`.
+#[unsafe(no_mangle)]
+pub extern "C" fn rust_eh_personality() {
+    // SAFETY: abort never returns.
+    unsafe { abort() }
+}
+
+/// Never called: no unwinding ever starts under `panic = "abort"`.
+#[unsafe(no_mangle)]
+pub extern "C" fn _Unwind_Resume() -> ! {
+    // SAFETY: abort never returns.
+    unsafe { abort() }
+}
+
+fn print(s: &str) {
+    // SAFETY: writes `s.len()` bytes from a valid buffer to stdout.
+    unsafe {
+        write(1, s.as_ptr() as *const c_void, s.len());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// checks
+// ---------------------------------------------------------------------------
+
+/// One named check; `Err` carries the failure message.
+type Check = fn() -> Result<(), String>;
+
+/// Exercise `alloc` through the malloc-backed allocator.
+fn check_alloc() -> Result<(), String> {
+    let v: Vec<u32> = (1..=1000).collect();
+    let sum: u32 = v.iter().sum();
+    if sum != 500_500 {
+        return Err(format!("Vec sum {sum} != 500500"));
+    }
+
+    let mut m = BTreeMap::new();
+    for (i, w) in ["FA", "(3)", "KSeF"].iter().enumerate() {
+        m.insert(*w, i);
+    }
+    let s = format!("{m:?}");
+    if s != r#"{"(3)": 1, "FA": 0, "KSeF": 2}"# {
+        return Err(format!("BTreeMap debug: {s}"));
+    }
+
+    // Over-aligned allocation goes through posix_memalign.
+    #[repr(align(64))]
+    struct Big([u8; 64]);
+    let b = alloc::boxed::Box::new(Big([7; 64]));
+    if (&*b as *const Big).cast::<u8>().align_offset(64) != 0 || b.0[63] != 7 {
+        return Err(String::from("over-aligned Box"));
+    }
+    Ok(())
+}
+
+/// Calls into the `ksef` core.
+fn check_core() -> Result<(), String> {
+    // =====================================================================
+    // CORE CALLS GO HERE.
+    //
+    // Add calls to `ksef::...` (parse / emit / validate / crypto) so that
+    // they are compiled and linked in the no_std configuration, e.g.:
+    //
+    //     const FA3: &[u8] = include_bytes!(
+    //         "../../../../shared/ksef-spec/samples/fa3/FA_3_Przyklad_01.xml");
+    //     let inv = ksef::...::parse(FA3).map_err(|e| format!("parse: {e:?}"))?;
+    //     let xml = ksef::...::emit(&inv).map_err(|e| format!("emit: {e:?}"))?;
+    //
+    // Return Err(..) on any unexpected result; the binary then exits 1.
+    // =====================================================================
+    Ok(())
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    let checks: [(&str, Check); 2] = [("alloc", check_alloc), ("core", check_core)];
+    let mut failed = 0;
+    for (name, check) in checks {
+        match check() {
+            Ok(()) => print(&format!("nostd-check: {name}: ok\n")),
+            Err(e) => {
+                print(&format!("nostd-check: {name}: FAILED: {e}\n"));
+                failed += 1;
+            }
+        }
+    }
+    if failed == 0 {
+        print("nostd-check: all checks passed\n");
+        0
+    } else {
+        1
+    }
+}
