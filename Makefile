@@ -1,0 +1,72 @@
+# ksef — build/test entry points. CI runs `make test` (see .ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Official spec data (XSDs, sample invoices). CI checks the repo out with
+# shared/ beside it. Override with `make SPEC=...` or the env var KSEF_SPEC.
+KSEF_SPEC ?= ../shared/ksef-spec
+SPEC ?= $(KSEF_SPEC)
+
+# Where the core's tests write the XML they emit; checked by `xsd-check`.
+XSD_OUT := target/xsd-out
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# `make test` runs its steps in the order listed, never in parallel.
+.NOTPARALLEL:
+.PHONY: help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench
+
+help:
+	@echo 'make test         deps, fmt-check, clippy, cargo-test, nostd-check, xsd-check (what CI runs)'
+	@echo 'make deps         install missing tools (xmllint, rustfmt, clippy)'
+	@echo 'make fmt          cargo fmt (workspace + tests/nostd-check)'
+	@echo 'make fmt-check    cargo fmt --check (workspace + tests/nostd-check)'
+	@echo 'make clippy       cargo clippy --workspace --all-targets -- -D warnings'
+	@echo 'make cargo-test   cargo test (default members)'
+	@echo 'make nostd-check  build and run tests/nostd-check (core without std)'
+	@echo 'make xsd-samples  validate the official FA(3)/FA(2) samples (xmllint sanity check)'
+	@echo 'make xsd-check    xsd-samples, then validate the emitted XML in $(XSD_OUT)'
+	@echo 'make demo         ksef parse on an official FA(3) sample'
+	@echo 'make bench        cargo bench -p ksef'
+	@echo 'SPEC=$(SPEC)'
+
+test: deps fmt-check clippy cargo-test nostd-check xsd-check
+
+deps:
+	command -v xmllint >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y libxml2-utils)
+	cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+fmt:
+	cargo fmt --all
+	cargo fmt --manifest-path tests/nostd-check/Cargo.toml
+
+fmt-check:
+	cargo fmt --all -- --check
+	cargo fmt --manifest-path tests/nostd-check/Cargo.toml -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Stale emitted XML must not let xsd-check pass, so start from an empty $(XSD_OUT).
+cargo-test:
+	rm -rf $(XSD_OUT)
+	cargo test
+
+# A no_std + no_main binary linking the core with default features off: it fails
+# to build if std leaks into the core, and exits non-zero if a check fails.
+nostd-check:
+	cd tests/nostd-check && cargo run --release
+
+xsd-samples:
+	KSEF_SPEC='$(SPEC)' tests/xsd-check.sh '$(SPEC)/samples/fa3' '$(SPEC)/samples/fa2'
+
+# Fails if $(XSD_OUT) is missing or empty: an empty check is not a pass.
+xsd-check: xsd-samples
+	KSEF_SPEC='$(SPEC)' tests/xsd-check.sh $(XSD_OUT)
+
+demo:
+	cargo run -q -p ksef-cli -- parse '$(SPEC)/samples/fa3/FA_3_Przyklad_01.xml'
+
+bench:
+	cargo bench -p ksef
