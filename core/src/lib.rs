@@ -1,4 +1,10 @@
 //! `ksef` — the core of a toolkit for Poland's national e-invoicing system KSeF (API 2.0).
+//!
+//! - [`model`]: the typed FA(3)/FA(2) invoice model, generated from the official XSDs, and its
+//!   JSON form;
+//! - [`xml`]: parse and emit invoice XML (exact XSD order, allocation-free emit path);
+//!
+//! The crate is `no_std` + `alloc`; it never reads a clock, randomness or the network.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -6,3 +12,10 @@
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
+
+pub mod error;
+pub mod model;
+pub mod xml;
+
+pub use error::{Error, ErrorCode};
+pub use model::{Faktura, Invoice, SchemaVersion};

@@ -1,0 +1,165 @@
+//! The one error type of the core, and the table of stable error codes.
+//!
+//! The numeric codes are part of the public contract: the C ABI, Python and Node bindings
+//! expose them as they are. Codes are grouped by hundreds, never renumbered, never reused;
+//! a retired code keeps its line with a comment.
+
+use alloc::string::String;
+use core::fmt;
+
+/// Stable numeric error codes, grouped by hundreds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(u32)]
+pub enum ErrorCode {
+    // 1xx: reading input (XML, JSON)
+    /// The input is not well-formed XML.
+    XmlSyntax = 100,
+    /// The XML carries a DTD or an entity declaration (refused: no entity expansion).
+    XmlDtdForbidden = 101,
+    /// The root element or an element's namespace is not one of the supported schemas.
+    XmlNamespace = 102,
+    /// An element or attribute that the schema does not allow at that place.
+    UnexpectedElement = 103,
+    /// A required element or attribute is missing.
+    MissingElement = 104,
+    /// A value does not fit its type (digits, length, pattern, range, code list).
+    InvalidValue = 105,
+    /// The input is not valid JSON.
+    JsonSyntax = 106,
+    /// The input is not UTF-8.
+    Encoding = 107,
+    // 2xx: writing output
+    /// The invoice holds content that the target schema version cannot express.
+    NotInSchema = 200,
+    /// The caller's buffer is too small; the error says how many bytes are needed.
+    BufferTooSmall = 201,
+    // 3xx: invoice rules beyond the XSD
+    /// Business validation found problems (the list is in [`crate::validate::Report`]).
+    ValidationFailed = 300,
+    /// The builder was given inconsistent or incomplete data.
+    InvalidBuilderInput = 301,
+    /// An amount overflowed while computing totals.
+    ArithmeticOverflow = 302,
+}
+
+impl ErrorCode {
+    /// The stable number.
+    pub const fn as_u32(self) -> u32 {
+        self as u32
+    }
+
+    /// A short stable name (`"invalid_value"`), used as the error `code` string by bindings.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::XmlSyntax => "xml_syntax",
+            Self::XmlDtdForbidden => "xml_dtd_forbidden",
+            Self::XmlNamespace => "xml_namespace",
+            Self::UnexpectedElement => "unexpected_element",
+            Self::MissingElement => "missing_element",
+            Self::InvalidValue => "invalid_value",
+            Self::JsonSyntax => "json_syntax",
+            Self::Encoding => "encoding",
+            Self::NotInSchema => "not_in_schema",
+            Self::BufferTooSmall => "buffer_too_small",
+            Self::ValidationFailed => "validation_failed",
+            Self::InvalidBuilderInput => "invalid_builder_input",
+            Self::ArithmeticOverflow => "arithmetic_overflow",
+        }
+    }
+
+    /// Every code, in table order (drives the C header, Python and Node error tables).
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::XmlSyntax,
+        Self::XmlDtdForbidden,
+        Self::XmlNamespace,
+        Self::UnexpectedElement,
+        Self::MissingElement,
+        Self::InvalidValue,
+        Self::JsonSyntax,
+        Self::Encoding,
+        Self::NotInSchema,
+        Self::BufferTooSmall,
+        Self::ValidationFailed,
+        Self::InvalidBuilderInput,
+        Self::ArithmeticOverflow,
+    ];
+}
+
+/// An error from the core: a stable code, where it happened, and why.
+///
+/// `path` is the element path in the invoice (`Faktura/Fa/FaWiersz[3]/P_8B`) or a position
+/// in the input (`line 4, column 7`); it is empty when there is no place to point at.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    code: ErrorCode,
+    path: String,
+    message: String,
+    needed: usize,
+}
+
+impl Error {
+    /// A new error.
+    pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            path: path.into(),
+            message: message.into(),
+            needed: 0,
+        }
+    }
+
+    /// `BufferTooSmall` carrying the required size.
+    pub fn buffer_too_small(needed: usize) -> Self {
+        Error {
+            code: ErrorCode::BufferTooSmall,
+            path: String::new(),
+            message: alloc::format!("output needs {needed} bytes"),
+            needed,
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// Where: element path or input position (may be empty).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Why, in words.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// For `BufferTooSmall`: the number of bytes the output needs.
+    pub fn needed(&self) -> usize {
+        self.needed
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Error({} {}: {})",
+            self.code.as_u32(),
+            self.code.name(),
+            self
+        )
+    }
+}
+
+impl core::error::Error for Error {}
