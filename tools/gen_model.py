@@ -56,6 +56,9 @@ ENUM_VARIANT_OVERRIDES = {
     ("StawkaPodatku", "0 WDT"): "R0Wdt", ("StawkaPodatku", "0 EX"): "R0Ex", ("StawkaPodatku", "zw"): "Zw",
     ("StawkaPodatku", "oo"): "Oo", ("StawkaPodatku", "np"): "Np", ("StawkaPodatku", "np I"): "NpI",
     ("StawkaPodatku", "np II"): "NpII",
+    # yes/no boxes of the form: 1 = yes (tak), 2 = no (nie)
+    ("Wybor1", "1"): "Tak", ("Wybor12", "1"): "Tak", ("Wybor12", "2"): "Nie",
+    ("Jst", "1"): "Tak", ("Jst", "2"): "Nie", ("Gv", "1"): "Tak", ("Gv", "2"): "Nie",
 }
 # Elements whose value is fixed by the schema version: not stored in the model.
 SCHEMA_CONSTANTS = {"KodFormularza", "WariantFormularza"}
@@ -66,7 +69,14 @@ def strip_pl(s):
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
+SNAKE_OVERRIDES = {"PKWiU": "pkwiu", "PKWiUZ": "pkwiu_z", "P_PMarzy": "p_pmarzy", "P_PMarzyN": "p_pmarzy_n",
+                   "P_PMarzy_2": "p_pmarzy_2", "P_PMarzy_3_1": "p_pmarzy_3_1", "P_PMarzy_3_2": "p_pmarzy_3_2",
+                   "P_PMarzy_3_3": "p_pmarzy_3_3", "UU_ID": "uu_id", "UU_IDZ": "uu_idz"}
+
+
 def snake(name):
+    if name in SNAKE_OVERRIDES:
+        return SNAKE_OVERRIDES[name]
     n = name.replace("KSeF", "Ksef")
     out = []
     for i, ch in enumerate(n):
@@ -416,7 +426,8 @@ class EnumDef:
 
     def variant_names(self):
         names = {}
-        docs_ok = self.numeric and all(self.docs[v] for v in self.values)
+        docs_ok = self.numeric and all(self.docs[v] for v in self.values) and \
+            not any((self.name, v) in ENUM_VARIANT_OVERRIDES for v in self.values)
         if docs_ok:
             cand = {}
             for v in self.values:
@@ -1011,7 +1022,7 @@ class Gen:
         out = self.model
         for e in sorted(ENUMS.values(), key=lambda e: e.name):
             names = e.variant_names()
-            out += doc_lines(e.doc)
+            out += doc_lines(e.doc) or [f"/// Code list of `{e.xsd_name or e.name}`."]
             if e.xsd_name:
                 out.append("///")
                 out.append(f"/// XSD type `{e.xsd_name}`.")
@@ -1063,7 +1074,7 @@ class Gen:
             out.append("")
         for s in SHAPES:
             if s.kind == "struct":
-                out += doc_lines(s.doc)
+                out += doc_lines(s.doc) or [f"/// Content of `{s.complex.hint if getattr(s, 'complex', None) else s.name}`."]
                 if getattr(s, "xsd", None):
                     out.append("///")
                     out.append(f"/// XSD type `{s.xsd}`.")
@@ -1077,7 +1088,7 @@ class Gen:
                 out.append("}")
                 out.append("")
             else:
-                out += doc_lines(s.doc)
+                out += doc_lines(s.doc) or [f"/// One of the alternatives of `{s.name}`."]
                 if getattr(s, "xsd", None):
                     out.append("///")
                     out.append(f"/// XSD type `{s.xsd}`.")

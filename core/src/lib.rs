@@ -13,8 +13,11 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod builder;
 pub mod error;
+pub mod id;
 pub mod model;
+pub mod validate;
 pub mod xml;
 
 pub use error::{Error, ErrorCode};

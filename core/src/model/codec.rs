@@ -4391,13 +4391,13 @@ pub(crate) fn b_p_marzy(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<PMarzy, Error>
             "P_PMarzy_3_2",
             "P_PMarzy_3_3",
         ]) {
-        let p_p_marzy = {
+        let p_pmarzy = {
             let id = c.req(&F134, sv)?;
             leaf_enum::<Wybor1>(c, id, sv, [None, None])?
         };
-        let p_p_marzy_2_wybor = if sv.has(3) && c.peek_any(&["P_PMarzy_2"]) {
+        let p_pmarzy_2_wybor = if sv.has(3) && c.peek_any(&["P_PMarzy_2"]) {
             let id = c.req(&F135, sv)?;
-            Some(PPMarzy2Wybor::PPMarzy2(leaf_enum::<Wybor1>(
+            Some(PPmarzy2Wybor::PPmarzy2(leaf_enum::<Wybor1>(
                 c,
                 id,
                 sv,
@@ -4405,7 +4405,7 @@ pub(crate) fn b_p_marzy(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<PMarzy, Error>
             )?))
         } else if sv.has(3) && c.peek_any(&["P_PMarzy_3_1"]) {
             let id = c.req(&F136, sv)?;
-            Some(PPMarzy2Wybor::PPMarzy31(leaf_enum::<Wybor1>(
+            Some(PPmarzy2Wybor::PPmarzy31(leaf_enum::<Wybor1>(
                 c,
                 id,
                 sv,
@@ -4413,7 +4413,7 @@ pub(crate) fn b_p_marzy(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<PMarzy, Error>
             )?))
         } else if sv.has(3) && c.peek_any(&["P_PMarzy_3_2"]) {
             let id = c.req(&F137, sv)?;
-            Some(PPMarzy2Wybor::PPMarzy32(leaf_enum::<Wybor1>(
+            Some(PPmarzy2Wybor::PPmarzy32(leaf_enum::<Wybor1>(
                 c,
                 id,
                 sv,
@@ -4421,7 +4421,7 @@ pub(crate) fn b_p_marzy(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<PMarzy, Error>
             )?))
         } else if sv.has(3) && c.peek_any(&["P_PMarzy_3_3"]) {
             let id = c.req(&F138, sv)?;
-            Some(PPMarzy2Wybor::PPMarzy33(leaf_enum::<Wybor1>(
+            Some(PPmarzy2Wybor::PPmarzy33(leaf_enum::<Wybor1>(
                 c,
                 id,
                 sv,
@@ -4430,7 +4430,7 @@ pub(crate) fn b_p_marzy(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<PMarzy, Error>
         } else {
             None
         };
-        let p_p_marzy_2_wybor = match p_p_marzy_2_wybor {
+        let p_pmarzy_2_wybor = match p_pmarzy_2_wybor {
             Some(x) => x,
             None => {
                 return Err(c.missing_choice(&[
@@ -4441,13 +4441,13 @@ pub(crate) fn b_p_marzy(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<PMarzy, Error>
                 ]))
             }
         };
-        Some(PMarzy::PPMarzy {
-            p_p_marzy,
-            p_p_marzy_2_wybor,
+        Some(PMarzy::PPmarzy {
+            p_pmarzy,
+            p_pmarzy_2_wybor,
         })
     } else if sv.has(3) && c.peek_any(&["P_PMarzyN"]) {
         let id = c.req(&F139, sv)?;
-        Some(PMarzy::PPMarzyN(leaf_enum::<Wybor1>(
+        Some(PMarzy::PPmarzyN(leaf_enum::<Wybor1>(
             c,
             id,
             sv,
@@ -4673,7 +4673,7 @@ pub(crate) fn b_fa_wiersz(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<FaWiersz, Er
         Some(id) => Some(leaf_str(c, id, sv, [Some(&S19), Some(&S19)])?),
         None => None,
     };
-    let pk_wi_u = match c.opt(&F160, sv)? {
+    let pkwiu = match c.opt(&F160, sv)? {
         Some(id) => Some(leaf_str(c, id, sv, [Some(&S10), Some(&S10)])?),
         None => None,
     };
@@ -4791,7 +4791,7 @@ pub(crate) fn b_fa_wiersz(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<FaWiersz, Er
         p_7,
         indeks,
         gtin,
-        pk_wi_u,
+        pkwiu,
         cn,
         pkob,
         p_8a,
@@ -4915,7 +4915,7 @@ pub(crate) fn b_platnosc(c: &mut Cursor<'_, '_>, sv: Sv) -> Result<Platnosc, Err
     } else if sv.has(3) && c.peek_any(&["ZnacznikZaplatyCzesciowej", "ZaplataCzesciowa"]) {
         let znacznik_zaplaty_czesciowej = {
             let id = c.req(&F189, sv)?;
-            leaf_enum::<Wybor12>(c, id, sv, [Some(&[Wybor12::V1]), None])?
+            leaf_enum::<Wybor12>(c, id, sv, [Some(&[Wybor12::Tak]), None])?
         };
         let mut zaplata_czesciowa = Vec::new();
         if sv.has(3) {
@@ -5669,7 +5669,7 @@ pub(crate) fn b_zamowienie_wiersz(
         Some(id) => Some(leaf_str(c, id, sv, [Some(&S19), Some(&S19)])?),
         None => None,
     };
-    let pk_wi_uz = match c.opt(&F252, sv)? {
+    let pkwiu_z = match c.opt(&F252, sv)? {
         Some(id) => Some(leaf_str(c, id, sv, [Some(&S10), Some(&S10)])?),
         None => None,
     };
@@ -5770,7 +5770,7 @@ pub(crate) fn b_zamowienie_wiersz(
         p_7z,
         indeks_z,
         gtinz,
-        pk_wi_uz,
+        pkwiu_z,
         cnz,
         pkobz,
         p_8az,
@@ -7344,15 +7344,15 @@ pub(crate) fn e_p_marzy<O: Out>(v: &PMarzy, o: &mut O, sv: Sv) -> Result<(), Err
         return Err(o.not_in_schema(choice_name_p_marzy(v), sv));
     }
     match v {
-        PMarzy::PPMarzy {
-            p_p_marzy,
-            p_p_marzy_2_wybor,
+        PMarzy::PPmarzy {
+            p_pmarzy,
+            p_pmarzy_2_wybor,
         } => {
             o.req_allowed(&F134, sv)?;
-            out_enum(o, &F134, &(*p_p_marzy), sv, [None, None])?;
-            e_pp_marzy2wybor(&(*p_p_marzy_2_wybor), o, sv)?;
+            out_enum(o, &F134, &(*p_pmarzy), sv, [None, None])?;
+            e_p_pmarzy2wybor(&(*p_pmarzy_2_wybor), o, sv)?;
         }
-        PMarzy::PPMarzyN(x) => {
+        PMarzy::PPmarzyN(x) => {
             o.req_allowed(&F139, sv)?;
             out_enum(o, &F139, x, sv, [None, None])?;
         }
@@ -7361,55 +7361,55 @@ pub(crate) fn e_p_marzy<O: Out>(v: &PMarzy, o: &mut O, sv: Sv) -> Result<(), Err
 }
 fn choice_mask_p_marzy(v: &PMarzy) -> u8 {
     match v {
-        PMarzy::PPMarzy { .. } => 3,
-        PMarzy::PPMarzyN(..) => 3,
+        PMarzy::PPmarzy { .. } => 3,
+        PMarzy::PPmarzyN(..) => 3,
     }
 }
 fn choice_name_p_marzy(v: &PMarzy) -> &'static str {
     match v {
-        PMarzy::PPMarzy { .. } => "P_PMarzy",
-        PMarzy::PPMarzyN(..) => "P_PMarzyN",
+        PMarzy::PPmarzy { .. } => "P_PMarzy",
+        PMarzy::PPmarzyN(..) => "P_PMarzyN",
     }
 }
 
-pub(crate) fn e_pp_marzy2wybor<O: Out>(v: &PPMarzy2Wybor, o: &mut O, sv: Sv) -> Result<(), Error> {
-    if !sv.has(choice_mask_pp_marzy2wybor(v)) {
-        return Err(o.not_in_schema(choice_name_pp_marzy2wybor(v), sv));
+pub(crate) fn e_p_pmarzy2wybor<O: Out>(v: &PPmarzy2Wybor, o: &mut O, sv: Sv) -> Result<(), Error> {
+    if !sv.has(choice_mask_p_pmarzy2wybor(v)) {
+        return Err(o.not_in_schema(choice_name_p_pmarzy2wybor(v), sv));
     }
     match v {
-        PPMarzy2Wybor::PPMarzy2(x) => {
+        PPmarzy2Wybor::PPmarzy2(x) => {
             o.req_allowed(&F135, sv)?;
             out_enum(o, &F135, x, sv, [None, None])?;
         }
-        PPMarzy2Wybor::PPMarzy31(x) => {
+        PPmarzy2Wybor::PPmarzy31(x) => {
             o.req_allowed(&F136, sv)?;
             out_enum(o, &F136, x, sv, [None, None])?;
         }
-        PPMarzy2Wybor::PPMarzy32(x) => {
+        PPmarzy2Wybor::PPmarzy32(x) => {
             o.req_allowed(&F137, sv)?;
             out_enum(o, &F137, x, sv, [None, None])?;
         }
-        PPMarzy2Wybor::PPMarzy33(x) => {
+        PPmarzy2Wybor::PPmarzy33(x) => {
             o.req_allowed(&F138, sv)?;
             out_enum(o, &F138, x, sv, [None, None])?;
         }
     }
     Ok(())
 }
-fn choice_mask_pp_marzy2wybor(v: &PPMarzy2Wybor) -> u8 {
+fn choice_mask_p_pmarzy2wybor(v: &PPmarzy2Wybor) -> u8 {
     match v {
-        PPMarzy2Wybor::PPMarzy2(..) => 3,
-        PPMarzy2Wybor::PPMarzy31(..) => 3,
-        PPMarzy2Wybor::PPMarzy32(..) => 3,
-        PPMarzy2Wybor::PPMarzy33(..) => 3,
+        PPmarzy2Wybor::PPmarzy2(..) => 3,
+        PPmarzy2Wybor::PPmarzy31(..) => 3,
+        PPmarzy2Wybor::PPmarzy32(..) => 3,
+        PPmarzy2Wybor::PPmarzy33(..) => 3,
     }
 }
-fn choice_name_pp_marzy2wybor(v: &PPMarzy2Wybor) -> &'static str {
+fn choice_name_p_pmarzy2wybor(v: &PPmarzy2Wybor) -> &'static str {
     match v {
-        PPMarzy2Wybor::PPMarzy2(..) => "P_PMarzy_2",
-        PPMarzy2Wybor::PPMarzy31(..) => "P_PMarzy_3_1",
-        PPMarzy2Wybor::PPMarzy32(..) => "P_PMarzy_3_2",
-        PPMarzy2Wybor::PPMarzy33(..) => "P_PMarzy_3_3",
+        PPmarzy2Wybor::PPmarzy2(..) => "P_PMarzy_2",
+        PPmarzy2Wybor::PPmarzy31(..) => "P_PMarzy_3_1",
+        PPmarzy2Wybor::PPmarzy32(..) => "P_PMarzy_3_2",
+        PPmarzy2Wybor::PPmarzy33(..) => "P_PMarzy_3_3",
     }
 }
 
@@ -7585,7 +7585,7 @@ pub(crate) fn e_fa_wiersz<O: Out>(v: &FaWiersz, o: &mut O, sv: Sv) -> Result<(),
     if let Some(x) = o.opt_allowed(&F159, sv, v.gtin.as_ref())? {
         out_str(o, &F159, x, sv, [Some(&S19), Some(&S19)])?;
     }
-    if let Some(x) = o.opt_allowed(&F160, sv, v.pk_wi_u.as_ref())? {
+    if let Some(x) = o.opt_allowed(&F160, sv, v.pkwiu.as_ref())? {
         out_str(o, &F160, x, sv, [Some(&S10), Some(&S10)])?;
     }
     if let Some(x) = o.opt_allowed(&F161, sv, v.cn.as_ref())? {
@@ -7857,7 +7857,7 @@ pub(crate) fn e_zaplacono_wybor<O: Out>(
                 &F189,
                 &(*znacznik_zaplaty_czesciowej),
                 sv,
-                [Some(&[Wybor12::V1]), None],
+                [Some(&[Wybor12::Tak]), None],
             )?;
             if o.list_allowed(&F190, sv, (*zaplata_czesciowa).len())? {
                 o.list_start(o.key(&F190))?;
@@ -8522,7 +8522,7 @@ pub(crate) fn e_zamowienie_wiersz<O: Out>(
     if let Some(x) = o.opt_allowed(&F251, sv, v.gtinz.as_ref())? {
         out_str(o, &F251, x, sv, [Some(&S19), Some(&S19)])?;
     }
-    if let Some(x) = o.opt_allowed(&F252, sv, v.pk_wi_uz.as_ref())? {
+    if let Some(x) = o.opt_allowed(&F252, sv, v.pkwiu_z.as_ref())? {
         out_str(o, &F252, x, sv, [Some(&S10), Some(&S10)])?;
     }
     if let Some(x) = o.opt_allowed(&F253, sv, v.cnz.as_ref())? {

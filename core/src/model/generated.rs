@@ -248,6 +248,7 @@ impl Default for Gtu {
     }
 }
 
+/// Code list of `Gv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Gv {
@@ -302,6 +303,7 @@ impl Default for Gv {
     }
 }
 
+/// Code list of `Jst`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Jst {
@@ -4291,6 +4293,7 @@ impl Default for StawkaPodatku {
     }
 }
 
+/// Code list of `Typ`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Typ {
@@ -4444,28 +4447,28 @@ impl Default for TypKorekty {
 #[non_exhaustive]
 pub enum Wybor1 {
     /// `1`
-    V1,
+    Tak,
 }
 impl Wybor1 {
     /// Every value, in schema order.
-    pub const ALL: &'static [Wybor1] = &[Self::V1];
+    pub const ALL: &'static [Wybor1] = &[Self::Tak];
     /// The official code, as written in the XML.
     pub const fn code(self) -> &'static str {
         match self {
-            Self::V1 => "1",
+            Self::Tak => "1",
         }
     }
     /// The value for an official code.
     pub fn from_code(code: &str) -> Option<Self> {
         Some(match code {
-            "1" => Self::V1,
+            "1" => Self::Tak,
             _ => return None,
         })
     }
     /// Which schema versions know this value (bit 0: FA(2), bit 1: FA(3)).
     pub const fn schema_mask(self) -> u8 {
         match self {
-            Self::V1 => 3,
+            Self::Tak => 3,
         }
     }
 }
@@ -4483,7 +4486,7 @@ impl EnumCode for Wybor1 {
 }
 impl Default for Wybor1 {
     fn default() -> Self {
-        Self::V1
+        Self::Tak
     }
 }
 
@@ -4494,33 +4497,33 @@ impl Default for Wybor1 {
 #[non_exhaustive]
 pub enum Wybor12 {
     /// `1`
-    V1,
+    Tak,
     /// `2`
-    V2,
+    Nie,
 }
 impl Wybor12 {
     /// Every value, in schema order.
-    pub const ALL: &'static [Wybor12] = &[Self::V1, Self::V2];
+    pub const ALL: &'static [Wybor12] = &[Self::Tak, Self::Nie];
     /// The official code, as written in the XML.
     pub const fn code(self) -> &'static str {
         match self {
-            Self::V1 => "1",
-            Self::V2 => "2",
+            Self::Tak => "1",
+            Self::Nie => "2",
         }
     }
     /// The value for an official code.
     pub fn from_code(code: &str) -> Option<Self> {
         Some(match code {
-            "1" => Self::V1,
-            "2" => Self::V2,
+            "1" => Self::Tak,
+            "2" => Self::Nie,
             _ => return None,
         })
     }
     /// Which schema versions know this value (bit 0: FA(2), bit 1: FA(3)).
     pub const fn schema_mask(self) -> u8 {
         match self {
-            Self::V1 => 3,
-            Self::V2 => 3,
+            Self::Tak => 3,
+            Self::Nie => 3,
         }
     }
 }
@@ -4538,10 +4541,11 @@ impl EnumCode for Wybor12 {
 }
 impl Default for Wybor12 {
     fn default() -> Self {
-        Self::V1
+        Self::Tak
     }
 }
 
+/// Content of `Faktura`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Faktura {
     /// Nagłówek
@@ -4598,6 +4602,7 @@ pub struct Naglowek {
     pub system_info: Option<String>,
 }
 
+/// Content of `Podmiot1`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Podmiot1 {
     /// Kod (prefiks) podatnika VAT UE dla przypadków określonych w art. 97 ust. 10 pkt 2 i 3 ustawy
@@ -4669,6 +4674,7 @@ pub struct Adres {
     pub gln: Option<String>,
 }
 
+/// Content of `AdresKoresp`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AdresKoresp {
     /// Kod Kraju [Country Code]
@@ -4689,6 +4695,7 @@ pub struct AdresKoresp {
     pub gln: Option<String>,
 }
 
+/// Content of `DaneKontaktowe`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DaneKontaktowe {
     /// Adres e-mail podatnika
@@ -4701,6 +4708,7 @@ pub struct DaneKontaktowe {
     pub telefon: Option<String>,
 }
 
+/// Content of `Podmiot2`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Podmiot2 {
     /// Numer EORI nabywcy towarów
@@ -4761,6 +4769,7 @@ pub struct DaneIdentyfikacyjnePodmiot2 {
     pub nazwa: Option<String>,
 }
 
+/// One of the alternatives of `NipWybor`.
 /// XSD choice: `NIP` | `KodUE+NrVatUE` | `KodKraju+NrID` | `BrakID`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NipWybor {
@@ -4803,6 +4812,7 @@ impl Default for NipWybor {
     }
 }
 
+/// Content of `DaneKontaktowe`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Podmiot2DaneKontaktowe {
     /// Adres e-mail nabywcy
@@ -4815,6 +4825,7 @@ pub struct Podmiot2DaneKontaktowe {
     pub telefon: Option<String>,
 }
 
+/// Content of `Podmiot3`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Podmiot3 {
     /// Unikalny klucz powiązania danych nabywcy na fakturach korygujących, w przypadku gdy dane nabywcy
@@ -4870,6 +4881,7 @@ pub struct DaneIdentyfikacyjnePodmiot3 {
     pub nazwa: Option<String>,
 }
 
+/// One of the alternatives of `DaneIdentyfikacyjnePodmiot3NipWybor`.
 /// XSD choice: `NIP` | `IDWew` | `KodUE+NrVatUE` | `KodKraju+NrID` | `BrakID`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DaneIdentyfikacyjnePodmiot3NipWybor {
@@ -4916,6 +4928,7 @@ impl Default for DaneIdentyfikacyjnePodmiot3NipWybor {
     }
 }
 
+/// Content of `DaneKontaktowe`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Podmiot3DaneKontaktowe {
     /// Adres e-mail podmiotu trzeciego
@@ -4928,6 +4941,7 @@ pub struct Podmiot3DaneKontaktowe {
     pub telefon: Option<String>,
 }
 
+/// One of the alternatives of `RolaWybor`.
 /// XSD choice: `Rola` | `RolaInna+OpisRoli`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RolaWybor {
@@ -4953,6 +4967,7 @@ impl Default for RolaWybor {
     }
 }
 
+/// Content of `PodmiotUpowazniony`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PodmiotUpowazniony {
     /// Numer EORI podmiotu upoważnionego
@@ -4981,6 +4996,7 @@ pub struct PodmiotUpowazniony {
     pub rola_pu: RolaPodmiotuUpowaznionego,
 }
 
+/// Content of `DaneKontaktowe`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PodmiotUpowaznionyDaneKontaktowe {
     /// Adres e-mail podmiotu upoważnionego
@@ -4993,6 +5009,7 @@ pub struct PodmiotUpowaznionyDaneKontaktowe {
     pub telefon_pu: Option<String>,
 }
 
+/// Content of `Fa`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Fa {
     /// Trzyliterowy kod waluty (ISO 4217)
@@ -5307,6 +5324,7 @@ pub struct Fa {
     pub zamowienie: Option<Zamowienie>,
 }
 
+/// One of the alternatives of `P6Wybor`.
 /// XSD choice: `P_6` | `OkresFa`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum P6Wybor {
@@ -5329,6 +5347,7 @@ impl Default for P6Wybor {
     }
 }
 
+/// Content of `OkresFa`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OkresFa {
     /// Data początkowa okresu, którego dotyczy faktura
@@ -5342,6 +5361,7 @@ pub struct OkresFa {
     pub p_6_do: Date,
 }
 
+/// Content of `Adnotacje`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Adnotacje {
     /// W przypadku dostawy towarów lub świadczenia usług, w odniesieniu do których obowiązek podatkowy
@@ -5388,6 +5408,7 @@ pub struct Adnotacje {
     pub p_marzy: PMarzy,
 }
 
+/// One of the alternatives of `Zwolnienie`.
 /// XSD choice: `P_19+P_19A+P_19B+P_19C` | `P_19N`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Zwolnienie {
@@ -5418,6 +5439,7 @@ impl Default for Zwolnienie {
     }
 }
 
+/// One of the alternatives of `P19aWybor`.
 /// XSD choice: `P_19A` | `P_19B` | `P_19C`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum P19aWybor {
@@ -5443,6 +5465,7 @@ impl Default for P19aWybor {
     }
 }
 
+/// One of the alternatives of `NoweSrodkiTransportu`.
 /// XSD choice: `P_22+P_42_5+NowySrodekTransportu` | `P_22N`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NoweSrodkiTransportu {
@@ -5476,6 +5499,7 @@ impl Default for NoweSrodkiTransportu {
     }
 }
 
+/// Content of `NowySrodekTransportu`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NowySrodekTransportu {
     /// Data dopuszczenia nowego środka transportu do użytku
@@ -5510,6 +5534,7 @@ pub struct NowySrodekTransportu {
     pub p_22b_wybor: P22bWybor,
 }
 
+/// One of the alternatives of `P22bWybor`.
 /// XSD choice: `P_22B+P_22B1+P_22B2+P_22B3+P_22B4+P_22BT` | `P_22C+P_22C1` | `P_22D+P_22D1`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum P22bWybor {
@@ -5565,6 +5590,7 @@ impl Default for P22bWybor {
     }
 }
 
+/// One of the alternatives of `P22b1Wybor`.
 /// XSD choice: `P_22B1` | `P_22B2` | `P_22B3` | `P_22B4`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum P22b1Wybor {
@@ -5595,65 +5621,68 @@ impl Default for P22b1Wybor {
     }
 }
 
+/// One of the alternatives of `PMarzy`.
 /// XSD choice: `P_PMarzy+P_PMarzy_2+P_PMarzy_3_1+P_PMarzy_3_2+P_PMarzy_3_3` | `P_PMarzyN`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PMarzy {
     /// Elements `P_PMarzy`, `P_PMarzy_2`, `P_PMarzy_3_1`, `P_PMarzy_3_2`, `P_PMarzy_3_3`.
-    PPMarzy {
+    PPmarzy {
         /// Znacznik wystąpienia procedur marży, o których mowa w art. 119 lub art. 120 ustawy
         ///
         /// XML element `P_PMarzy` (FA(3) 1..1, FA(2) 1..1).
-        p_p_marzy: Wybor1,
+        p_pmarzy: Wybor1,
         /// Choice: `P_PMarzy_2` | `P_PMarzy_3_1` | `P_PMarzy_3_2` | `P_PMarzy_3_3`.
-        p_p_marzy_2_wybor: PPMarzy2Wybor,
+        p_pmarzy_2_wybor: PPmarzy2Wybor,
     },
     /// Znacznik braku wystąpienia procedur marży, o których mowa w art. 119 lub art. 120 ustawy
     ///
     /// XML element `P_PMarzyN` (FA(3) 1..1, FA(2) 1..1).
-    PPMarzyN(Wybor1),
+    PPmarzyN(Wybor1),
 }
 impl Default for PMarzy {
     fn default() -> Self {
-        Self::PPMarzy {
-            p_p_marzy: Default::default(),
-            p_p_marzy_2_wybor: Default::default(),
+        Self::PPmarzy {
+            p_pmarzy: Default::default(),
+            p_pmarzy_2_wybor: Default::default(),
         }
     }
 }
 
+/// One of the alternatives of `PPmarzy2Wybor`.
 /// XSD choice: `P_PMarzy_2` | `P_PMarzy_3_1` | `P_PMarzy_3_2` | `P_PMarzy_3_3`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PPMarzy2Wybor {
+pub enum PPmarzy2Wybor {
     /// Znacznik świadczenia usług turystyki, dla których podstawę opodatkowania stanowi marża, zgodnie
     /// z art. 119 ust. 1 ustawy, a faktura dokumentująca świadczenie zawiera wyrazy "procedura marży
     /// dla biur podróży"
     ///
     /// XML element `P_PMarzy_2` (FA(3) 1..1, FA(2) 1..1).
-    PPMarzy2(Wybor1),
+    PPmarzy2(Wybor1),
     /// Znacznik dostawy towarów używanych dla których podstawę opodatkowania stanowi marża, zgodnie z
     /// art. 120 ustawy, a faktura dokumentująca dostawę zawiera wyrazy "procedura marży - towary
     /// używane"
     ///
     /// XML element `P_PMarzy_3_1` (FA(3) 1..1, FA(2) 1..1).
-    PPMarzy31(Wybor1),
+    PPmarzy31(Wybor1),
     /// Znacznik dostawy dzieł sztuki dla których podstawę opodatkowania stanowi marża, zgodnie z art.
     /// 120 ustawy, a faktura dokumentująca dostawę zawiera wyrazy "procedura marży - dzieła sztuki"
     ///
     /// XML element `P_PMarzy_3_2` (FA(3) 1..1, FA(2) 1..1).
-    PPMarzy32(Wybor1),
+    PPmarzy32(Wybor1),
     /// Znacznik dostawy przedmiotów kolekcjonerskich i antyków, dla których podstawę opodatkowania
     /// stanowi marża, zgodnie z art. 120 ustawy, a faktura dokumentująca dostawę zawiera wyrazy
     /// "procedura marży - przedmioty kolekcjonerskie i antyki"
     ///
     /// XML element `P_PMarzy_3_3` (FA(3) 1..1, FA(2) 1..1).
-    PPMarzy33(Wybor1),
+    PPmarzy33(Wybor1),
 }
-impl Default for PPMarzy2Wybor {
+impl Default for PPmarzy2Wybor {
     fn default() -> Self {
-        Self::PPMarzy2(Default::default())
+        Self::PPmarzy2(Default::default())
     }
 }
 
+/// Content of `DaneFaKorygowanej`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DaneFaKorygowanej {
     /// Data wystawienia faktury korygowanej
@@ -5668,6 +5697,7 @@ pub struct DaneFaKorygowanej {
     pub nr_ksef_wybor: NrKsefWybor,
 }
 
+/// One of the alternatives of `NrKsefWybor`.
 /// XSD choice: `NrKSeF+NrKSeFFaKorygowanej` | `NrKSeFN`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NrKsefWybor {
@@ -5696,6 +5726,7 @@ impl Default for NrKsefWybor {
     }
 }
 
+/// Content of `Podmiot1K`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Podmiot1k {
     /// Kod (prefiks) podatnika VAT UE dla przypadków określonych w art. 97 ust. 10 pkt 2 i 3 ustawy
@@ -5713,6 +5744,7 @@ pub struct Podmiot1k {
     pub adres: Adres,
 }
 
+/// Content of `Podmiot2K`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Podmiot2k {
     /// Dane identyfikujące nabywcę
@@ -5730,6 +5762,7 @@ pub struct Podmiot2k {
     pub id_nabywcy: Option<String>,
 }
 
+/// Content of `ZaliczkaCzesciowa`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ZaliczkaCzesciowa {
     /// Data otrzymania płatności, o której mowa w art. 106b ust. 1 pkt 4 ustawy
@@ -5768,6 +5801,7 @@ pub struct KluczWartosc {
     pub wartosc: String,
 }
 
+/// One of the alternatives of `FakturaZaliczkowa`.
 /// XSD choice: `NrKSeFZN+NrFaZaliczkowej` | `NrKSeFFaZaliczkowej`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FakturaZaliczkowa {
@@ -5799,6 +5833,7 @@ impl Default for FakturaZaliczkowa {
     }
 }
 
+/// Content of `FaWiersz`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FaWiersz {
     /// Kolejny numer wiersza faktury
@@ -5833,7 +5868,7 @@ pub struct FaWiersz {
     /// Symbol Polskiej Klasyfikacji Wyrobów i Usług
     ///
     /// XML element `PKWiU` (FA(3) 0..1, FA(2) 0..1).
-    pub pk_wi_u: Option<String>,
+    pub pkwiu: Option<String>,
     /// Symbol Nomenklatury Scalonej
     ///
     /// XML element `CN` (FA(3) 0..1, FA(2) 0..1).
@@ -5923,6 +5958,7 @@ pub struct FaWiersz {
     pub stan_przed: Option<Wybor1>,
 }
 
+/// Content of `Rozliczenie`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rozliczenie {
     /// Obciążenia
@@ -5945,6 +5981,7 @@ pub struct Rozliczenie {
     pub do_zaplaty_wybor: Option<DoZaplatyWybor>,
 }
 
+/// Content of `Obciazenia`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Obciazenia {
     /// Kwota doliczona do kwoty wykazanej w polu P_15
@@ -5957,6 +5994,7 @@ pub struct Obciazenia {
     pub powod: String,
 }
 
+/// Content of `Odliczenia`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Odliczenia {
     /// Kwota odliczona od kwoty wykazanej w polu P_15
@@ -5969,6 +6007,7 @@ pub struct Odliczenia {
     pub powod: String,
 }
 
+/// One of the alternatives of `DoZaplatyWybor`.
 /// XSD choice: `DoZaplaty` | `DoRozliczenia`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DoZaplatyWybor {
@@ -5988,6 +6027,7 @@ impl Default for DoZaplatyWybor {
     }
 }
 
+/// Content of `Platnosc`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Platnosc {
     /// Choice: `Zaplacono+DataZaplaty` | `ZnacznikZaplatyCzesciowej+ZaplataCzesciowa`.
@@ -6019,6 +6059,7 @@ pub struct Platnosc {
     pub ip_ksef: Option<String>,
 }
 
+/// One of the alternatives of `ZaplaconoWybor`.
 /// XSD choice: `Zaplacono+DataZaplaty` | `ZnacznikZaplatyCzesciowej+ZaplataCzesciowa`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZaplaconoWybor {
@@ -6055,6 +6096,7 @@ impl Default for ZaplaconoWybor {
     }
 }
 
+/// Content of `ZaplataCzesciowa`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ZaplataCzesciowa {
     /// Kwota zapłaty częściowej
@@ -6070,6 +6112,7 @@ pub struct ZaplataCzesciowa {
     pub forma_platnosci_wybor: Option<FormaPlatnosciWybor>,
 }
 
+/// One of the alternatives of `FormaPlatnosciWybor`.
 /// XSD choice: `FormaPlatnosci` | `PlatnoscInna+OpisPlatnosci`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormaPlatnosciWybor {
@@ -6096,6 +6139,7 @@ impl Default for FormaPlatnosciWybor {
     }
 }
 
+/// Content of `TerminPlatnosci`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TerminPlatnosci {
     /// Termin płatności
@@ -6112,6 +6156,7 @@ pub struct TerminPlatnosci {
     pub termin_opis: Option<TerminOpis>,
 }
 
+/// Content of `TerminOpis`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TerminOpis {
     ///
@@ -6125,6 +6170,7 @@ pub struct TerminOpis {
     pub zdarzenie_poczatkowe: String,
 }
 
+/// One of the alternatives of `PlatnoscFormaPlatnosciWybor`.
 /// XSD choice: `FormaPlatnosci` | `PlatnoscInna+OpisPlatnosci`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlatnoscFormaPlatnosciWybor {
@@ -6177,6 +6223,7 @@ pub struct RachunekBankowy {
     pub opis_rachunku: Option<String>,
 }
 
+/// Content of `Skonto`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Skonto {
     /// Warunki, które nabywca powinien spełnić aby skorzystać ze skonta
@@ -6189,6 +6236,7 @@ pub struct Skonto {
     pub wysokosc_skonta: String,
 }
 
+/// Content of `WarunkiTransakcji`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarunkiTransakcji {
     ///
@@ -6229,6 +6277,7 @@ pub struct WarunkiTransakcji {
     pub podmiot_posredniczacy: Option<Wybor1>,
 }
 
+/// Content of `Umowy`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Umowy {
     /// Data umowy
@@ -6241,6 +6290,7 @@ pub struct Umowy {
     pub nr_umowy: Option<String>,
 }
 
+/// Content of `Zamowienia`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Zamowienia {
     /// Data zamówienia
@@ -6253,6 +6303,7 @@ pub struct Zamowienia {
     pub nr_zamowienia: Option<String>,
 }
 
+/// Content of `Transport`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Transport {
     /// Choice: `RodzajTransportu` | `TransportInny+OpisInnegoTransportu`.
@@ -6292,6 +6343,7 @@ pub struct Transport {
     pub wysylka_do: Option<Adres>,
 }
 
+/// One of the alternatives of `RodzajTransportuWybor`.
 /// XSD choice: `RodzajTransportu` | `TransportInny+OpisInnegoTransportu`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RodzajTransportuWybor {
@@ -6317,6 +6369,7 @@ impl Default for RodzajTransportuWybor {
     }
 }
 
+/// Content of `Przewoznik`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Przewoznik {
     /// Dane identyfikacyjne przewoźnika
@@ -6329,6 +6382,7 @@ pub struct Przewoznik {
     pub adres_przewoznika: Adres,
 }
 
+/// One of the alternatives of `OpisLadunkuWybor`.
 /// XSD choice: `OpisLadunku` | `LadunekInny+OpisInnegoLadunku`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OpisLadunkuWybor {
@@ -6354,6 +6408,7 @@ impl Default for OpisLadunkuWybor {
     }
 }
 
+/// Content of `Zamowienie`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Zamowienie {
     /// Wartość zamówienia lub umowy z uwzględnieniem kwoty podatku
@@ -6366,6 +6421,7 @@ pub struct Zamowienie {
     pub zamowienie_wiersz: Vec<ZamowienieWiersz>,
 }
 
+/// Content of `ZamowienieWiersz`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ZamowienieWiersz {
     /// Kolejny numer wiersza zamówienia lub umowy
@@ -6392,7 +6448,7 @@ pub struct ZamowienieWiersz {
     /// Symbol Polskiej Klasyfikacji Wyrobów i Usług
     ///
     /// XML element `PKWiUZ` (FA(3) 0..1, FA(2) 0..1).
-    pub pk_wi_uz: Option<String>,
+    pub pkwiu_z: Option<String>,
     /// Symbol Nomenklatury Scalonej
     ///
     /// XML element `CNZ` (FA(3) 0..1, FA(2) 0..1).
@@ -6455,6 +6511,7 @@ pub struct ZamowienieWiersz {
     pub stan_przed_z: Option<Wybor1>,
 }
 
+/// Content of `Stopka`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Stopka {
     /// Pozostałe dane
@@ -6467,6 +6524,7 @@ pub struct Stopka {
     pub rejestry: Vec<Rejestry>,
 }
 
+/// Content of `Informacje`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Informacje {
     /// Stopka faktury
@@ -6475,6 +6533,7 @@ pub struct Informacje {
     pub stopka_faktury: Option<String>,
 }
 
+/// Content of `Rejestry`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rejestry {
     /// Pełna nazwa
@@ -6495,6 +6554,7 @@ pub struct Rejestry {
     pub bdo: Option<String>,
 }
 
+/// Content of `Zalacznik`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Zalacznik {
     /// Szczegółowe dane załącznika
@@ -6503,6 +6563,7 @@ pub struct Zalacznik {
     pub blok_danych: Vec<BlokDanych>,
 }
 
+/// Content of `BlokDanych`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BlokDanych {
     /// Nagłówek bloku danych
@@ -6523,6 +6584,7 @@ pub struct BlokDanych {
     pub tabela: Vec<Tabela>,
 }
 
+/// Content of `MetaDane`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetaDane {
     /// Klucz
@@ -6535,6 +6597,7 @@ pub struct MetaDane {
     pub z_wartosc: String,
 }
 
+/// Content of `Tekst`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Tekst {
     /// Opis
@@ -6543,6 +6606,7 @@ pub struct Tekst {
     pub akapit: Vec<String>,
 }
 
+/// Content of `Tabela`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Tabela {
     /// Dane opisowe dotyczące tabeli
@@ -6567,6 +6631,7 @@ pub struct Tabela {
     pub suma: Option<Suma>,
 }
 
+/// Content of `TMetaDane`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TMetaDane {
     /// Klucz
@@ -6579,6 +6644,7 @@ pub struct TMetaDane {
     pub t_wartosc: String,
 }
 
+/// Content of `TNaglowek`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TNaglowek {
     ///
@@ -6586,6 +6652,7 @@ pub struct TNaglowek {
     pub kol: Vec<Kol>,
 }
 
+/// Content of `Kol`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Kol {
     ///
@@ -6597,6 +6664,7 @@ pub struct Kol {
     pub n_kom: String,
 }
 
+/// Content of `Wiersz`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Wiersz {
     /// Zawartość pola
@@ -6605,6 +6673,7 @@ pub struct Wiersz {
     pub w_kom: Vec<String>,
 }
 
+/// Content of `Suma`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Suma {
     /// Zawartość pola

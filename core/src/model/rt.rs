@@ -4,7 +4,7 @@
 
 use alloc::borrow::Cow;
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt::Write as _;
@@ -1213,21 +1213,6 @@ pub(crate) fn out_enum<O: Out, E: EnumCode + PartialEq>(
 ) -> Result<(), Error> {
     check_enum(*v, sv, allowed).map_err(|m| bad(o, f, m))?;
     o.leaf(o.key(f), Lv::Code(v.code()))
-}
-
-/// Check attribute values against the view before they go into a start tag.
-pub(crate) fn check_attr_code<E: EnumCode + PartialEq>(v: E, sv: Sv) -> Result<(), String> {
-    check_enum(v, sv, [None, None])
-}
-
-/// `to_string` for leaf values (used by the JSON writer and tests).
-pub(crate) fn lv_text(v: &Lv<'_>) -> String {
-    match v {
-        Lv::Str(s) | Lv::DateTime(s) | Lv::Code(s) => String::from(*s),
-        Lv::Dec(d) => d.to_string(),
-        Lv::Int(i) => i.to_string(),
-        Lv::Date(d) => d.to_string(),
-    }
 }
 
 #[cfg(test)]

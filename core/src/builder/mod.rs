@@ -1,0 +1,1 @@
+//! The shop-friendly invoice builder with exact VAT arithmetic.

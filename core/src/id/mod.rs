@@ -1,0 +1,1 @@
+//! Identifiers: NIP and the other tax identifiers KSeF uses.

@@ -1,0 +1,1 @@
+//! Invoice rules beyond the XSD.
