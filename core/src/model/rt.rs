@@ -138,6 +138,39 @@ fn rep(
     i: usize,
     k: &mut dyn FnMut(usize) -> bool,
 ) -> bool {
+    let class: Option<(&[(char, char)], bool)> = match inner {
+        Rx::Class(ranges, neg) => Some((ranges, *neg)),
+        Rx::Any => Some((&[('\n', '\n'), ('\r', '\r')], true)),
+        _ => None,
+    };
+    if let Some((ranges, neg)) = class {
+        // a repeated character class: take the longest run, then give back one by one
+        let mut ends: [usize; 64] = [0; 64];
+        let mut n = 0usize;
+        let mut j = i;
+        for c in s[i..].chars() {
+            if n as u32 >= max - count.min(max) || n == ends.len() {
+                break;
+            }
+            if ranges.iter().any(|&(a, b)| a <= c && c <= b) == neg {
+                break;
+            }
+            j += c.len_utf8();
+            ends[n] = j;
+            n += 1;
+        }
+        if n < ends.len() {
+            loop {
+                if count + n as u32 >= min && k(if n == 0 { i } else { ends[n - 1] }) {
+                    return true;
+                }
+                if n == 0 {
+                    return false;
+                }
+                n -= 1;
+            }
+        }
+    }
     if count < max
         && inner.m(s, i, &mut |j| {
             j != i && rep(inner, min, max, count + 1, s, j, k)
@@ -525,7 +558,26 @@ impl<'t, 'a> Cursor<'t, 'a> {
         }
     }
 
+    /// In a document, an element in the place of a required one is reported as unexpected.
+    fn in_place_of(&self, expected: &str) -> Option<Error> {
+        if self.t.ordered && self.next != NONE {
+            let n = self.t.node(self.next);
+            return Some(Error::new(
+                ErrorCode::UnexpectedElement,
+                self.t.path(self.next),
+                format!(
+                    "element `{}` is not allowed here; expected {expected}",
+                    n.name
+                ),
+            ));
+        }
+        None
+    }
+
     pub(crate) fn missing(&self, name: &str) -> Error {
+        if let Some(e) = self.in_place_of(&format!("`{name}`")) {
+            return e;
+        }
         Error::new(
             ErrorCode::MissingElement,
             self.child_path(name),
@@ -534,10 +586,14 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 
     pub(crate) fn missing_choice(&self, names: &[&str]) -> Error {
+        let list = format!("one of `{}`", names.join("`, `"));
+        if let Some(e) = self.in_place_of(&list) {
+            return e;
+        }
         Error::new(
             ErrorCode::MissingElement,
             self.t.path(self.parent),
-            format!("one of `{}` is required here", names.join("`, `")),
+            format!("{list} is required here"),
         )
     }
 
@@ -1218,6 +1274,7 @@ pub(crate) fn out_enum<O: Out, E: EnumCode + PartialEq>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     static NIP: Rx = Rx::Seq(&[
         Rx::Class(&[('1', '9')], false),

@@ -321,6 +321,7 @@ impl Default for DateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn dates_parse_and_reject() {
