@@ -1,1 +1,3 @@
 //! The shop-friendly invoice builder with exact VAT arithmetic.
+
+pub mod vat;
