@@ -1026,14 +1026,16 @@ class Gen:
             if e.xsd_name:
                 out.append("///")
                 out.append(f"/// XSD type `{e.xsd_name}`.")
-            out.append("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]")
+            out.append("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]")
             out.append("#[non_exhaustive]")
             out.append(f"pub enum {e.name} {{")
-            for v in e.values:
+            for i, v in enumerate(e.values):
                 d = e.docs[v]
                 out += doc_lines(f"`{v}`" + (f": {d}" if d else ""), "    ")
                 if e.masks[v] != BOTH:
                     out += self.mask_note(e.masks[v], "    ")
+                if i == 0:
+                    out.append("    #[default]")
                 out.append(f"    {names[v]},")
             out.append("}")
             out.append(f"impl {e.name} {{")
@@ -1067,9 +1069,6 @@ class Gen:
             out.append("    fn from_code(code: &str) -> Option<Self> { Self::from_code(code) }")
             out.append("    fn schema_mask(self) -> u8 { Self::schema_mask(self) }")
             out.append(f"    const NUMERIC: bool = {'true' if e.numeric else 'false'};")
-            out.append("}")
-            out.append(f"impl Default for {e.name} {{")
-            out.append(f"    fn default() -> Self {{ Self::{names[e.values[0]]} }}")
             out.append("}")
             out.append("")
         for s in SHAPES:

@@ -1,1 +1,185 @@
-fn main() {}
+//! `ksef` — command-line tool over the `ksef` core.
+//!
+//! Exit codes: 0 success, 1 the input is invalid (with the reasons on stderr), 2 usage or I/O
+//! error.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use ksef::model::{Date, SchemaVersion};
+use ksef::{xml, Error, Faktura};
+
+const USAGE: &str = "\
+ksef — KSeF (Polish national e-invoicing) toolkit
+
+usage:
+  ksef parse FILE.xml                      invoice XML (FA(3) or FA(2), auto-detected) -> JSON form on stdout
+  ksef render [--schema fa3|fa2] FILE.json JSON form -> invoice XML on stdout (default fa3)
+  ksef validate [--schema fa3|fa2] [--today YYYY-MM-DD] FILE.xml|FILE.json
+                                           exit 0 when valid; otherwise exit 1 and the problems, with paths
+  ksef json-schema                         the JSON Schema of the JSON form
+  ksef help                                this text
+
+FILE may be `-` for standard input.";
+
+/// A failure: message for stderr and the exit code.
+struct Fail(String, u8);
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail(format!("error [{}]: {e}", e.code().name()), 1)
+    }
+}
+
+fn usage(msg: &str) -> Fail {
+    Fail(format!("{msg}\n\n{USAGE}"), 2)
+}
+
+fn read_input(path: &str) -> Result<Vec<u8>, Fail> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Fail(format!("cannot read standard input: {e}"), 2))?;
+        return Ok(buf);
+    }
+    std::fs::read(path).map_err(|e| Fail(format!("cannot read {path}: {e}"), 2))
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), Fail> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Fail(format!("cannot write output: {e}"), 2))
+}
+
+/// Options shared by the subcommands.
+#[derive(Default)]
+struct Opts {
+    schema: Option<SchemaVersion>,
+    today: Option<Date>,
+    files: Vec<String>,
+}
+
+fn parse_opts(args: &[String]) -> Result<Opts, Fail> {
+    let mut o = Opts::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--schema" => {
+                let v = it
+                    .next()
+                    .ok_or_else(|| usage("--schema needs a value (fa3 or fa2)"))?;
+                o.schema = Some(v.parse().map_err(|e: Error| usage(e.message()))?);
+            }
+            "--today" => {
+                let v = it
+                    .next()
+                    .ok_or_else(|| usage("--today needs a date (YYYY-MM-DD)"))?;
+                o.today = Some(
+                    v.parse()
+                        .map_err(|e: &str| usage(&format!("--today {v}: {e}")))?,
+                );
+            }
+            s if s.starts_with("--") => return Err(usage(&format!("unknown option {s}"))),
+            s => o.files.push(s.to_string()),
+        }
+    }
+    Ok(o)
+}
+
+fn one_file(o: &Opts) -> Result<&str, Fail> {
+    match o.files.as_slice() {
+        [f] => Ok(f),
+        [] => Err(usage("a file is needed")),
+        _ => Err(usage("exactly one file is needed")),
+    }
+}
+
+fn looks_like_json(bytes: &[u8]) -> bool {
+    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{')
+}
+
+fn json_text(bytes: &[u8]) -> Result<&str, Fail> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| Fail("error [encoding]: the JSON is not UTF-8".into(), 1))
+}
+
+fn run(args: &[String]) -> Result<(), Fail> {
+    let Some(cmd) = args.first() else {
+        return Err(usage("a command is needed"));
+    };
+    let o = parse_opts(&args[1..])?;
+    match cmd.as_str() {
+        "parse" => {
+            let parsed = xml::parse(&read_input(one_file(&o)?)?)?;
+            write_stdout(parsed.invoice.to_json()?.as_bytes())
+        }
+        "render" => {
+            let bytes = read_input(one_file(&o)?)?;
+            let inv = Faktura::from_json(json_text(&bytes)?)?;
+            let schema = o.schema.unwrap_or(SchemaVersion::Fa3);
+            write_stdout(&xml::emit(&inv, schema)?)
+        }
+        "validate" => validate(&o),
+        "json-schema" => write_stdout(include_bytes!("../../schema/invoice.schema.json")),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(usage(&format!("unknown command `{other}`"))),
+    }
+}
+
+fn validate(o: &Opts) -> Result<(), Fail> {
+    let path = one_file(o)?;
+    let bytes = read_input(path)?;
+    let (inv, schema) = if looks_like_json(&bytes) {
+        let inv = Faktura::from_json(json_text(&bytes)?)?;
+        (inv, o.schema.unwrap_or(SchemaVersion::Fa3))
+    } else {
+        let p = xml::parse(&bytes)?;
+        if let Some(s) = o.schema {
+            if s != p.schema {
+                eprintln!("note: the document is {}; checking it as {s}", p.schema);
+            }
+        }
+        (p.invoice, o.schema.unwrap_or(p.schema))
+    };
+    let mut opts = ksef::validate::Options::new();
+    if let Some(today) = o.today {
+        opts = opts.with_today(today);
+    }
+    let report = ksef::validate::validate(&inv, schema, &opts);
+    for w in report.warnings() {
+        eprintln!("warning [{}]: {}: {}", w.rule.code(), w.path, w.message);
+    }
+    let errors: Vec<_> = report.errors().collect();
+    if errors.is_empty() {
+        eprintln!("{path}: valid {schema} invoice");
+        return Ok(());
+    }
+    let mut msg = String::new();
+    for e in &errors {
+        msg.push_str(&format!(
+            "error [{}]: {}: {}\n",
+            e.rule.code(),
+            e.path,
+            e.message
+        ));
+    }
+    msg.push_str(&format!("{path}: {} error(s)", errors.len()));
+    Err(Fail(msg, 1))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail(msg, code)) => {
+            eprintln!("{msg}");
+            ExitCode::from(code)
+        }
+    }
+}

@@ -13,10 +13,11 @@ use alloc::vec::Vec;
 /// Typy form płatności
 ///
 /// XSD type `TFormaPlatnosci`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum FormaPlatnosci {
     /// `1`: Gotówka
+    #[default]
     Gotowka,
     /// `2`: Karta
     Karta,
@@ -92,21 +93,17 @@ impl EnumCode for FormaPlatnosci {
     }
     const NUMERIC: bool = true;
 }
-impl Default for FormaPlatnosci {
-    fn default() -> Self {
-        Self::Gotowka
-    }
-}
 
 /// Oznaczenie dotyczące dostawy towarów i świadczenia usług
 ///
 /// XSD type `TGTU`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum Gtu {
     /// `GTU_01`: Dostawa towarów, o których mowa w § 10 ust. 3 pkt 1 lit. a rozporządzenia w sprawie
     /// szczegółowego zakresu danych zawartych w deklaracjach podatkowych i w ewidencji w zakresie
     /// podatku od towarów i usług
+    #[default]
     Gtu01,
     /// `GTU_02`: Dostawa towarów, o których mowa w § 10 ust. 3 pkt 1 lit. b rozporządzenia w sprawie
     /// szczegółowego zakresu danych zawartych w deklaracjach podatkowych i w ewidencji w zakresie
@@ -242,18 +239,14 @@ impl EnumCode for Gtu {
     }
     const NUMERIC: bool = false;
 }
-impl Default for Gtu {
-    fn default() -> Self {
-        Self::Gtu01
-    }
-}
 
 /// Code list of `Gv`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum Gv {
     /// `1`: Tak
     /// Only in FA(3).
+    #[default]
     Tak,
     /// `2`: Nie
     /// Only in FA(3).
@@ -297,18 +290,14 @@ impl EnumCode for Gv {
     }
     const NUMERIC: bool = true;
 }
-impl Default for Gv {
-    fn default() -> Self {
-        Self::Tak
-    }
-}
 
 /// Code list of `Jst`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum Jst {
     /// `1`: Tak
     /// Only in FA(3).
+    #[default]
     Tak,
     /// `2`: Nie
     /// Only in FA(3).
@@ -352,19 +341,15 @@ impl EnumCode for Jst {
     }
     const NUMERIC: bool = true;
 }
-impl Default for Jst {
-    fn default() -> Self {
-        Self::Tak
-    }
-}
 
 /// Słownik kodów krajów
 ///
 /// XSD type `TKodKraju`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum KodKraju {
     /// `AF`: AFGANISTAN
+    #[default]
     Af,
     /// `AX`: ALAND ISLANDS
     Ax,
@@ -1922,19 +1907,15 @@ impl EnumCode for KodKraju {
     }
     const NUMERIC: bool = false;
 }
-impl Default for KodKraju {
-    fn default() -> Self {
-        Self::Af
-    }
-}
 
 /// Kody krajów członkowskich Unii Europejskiej, w tym kod dla obszaru Irlandii Północnej
 ///
 /// XSD type `TKodyKrajowUE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum KodKrajuUe {
     /// `AT`: AUSTRIA
+    #[default]
     At,
     /// `BE`: BELGIA
     Be,
@@ -2136,19 +2117,15 @@ impl EnumCode for KodKrajuUe {
     }
     const NUMERIC: bool = false;
 }
-impl Default for KodKrajuUe {
-    fn default() -> Self {
-        Self::At
-    }
-}
 
 /// Słownik kodów walut
 ///
 /// XSD type `TKodWaluty`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum KodWaluty {
     /// `AED`: DIRHAM ZEA
+    #[default]
     Aed,
     /// `AFN`: AFGANI
     Afn,
@@ -3275,19 +3252,15 @@ impl EnumCode for KodWaluty {
     }
     const NUMERIC: bool = false;
 }
-impl Default for KodWaluty {
-    fn default() -> Self {
-        Self::Aed
-    }
-}
 
 /// Typy ładunków
 ///
 /// XSD type `TLadunek`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum Ladunek {
     /// `1`: Bańka
+    #[default]
     V1,
     /// `2`: Beczka
     V2,
@@ -3441,21 +3414,17 @@ impl EnumCode for Ladunek {
     }
     const NUMERIC: bool = true;
 }
-impl Default for Ladunek {
-    fn default() -> Self {
-        Self::V1
-    }
-}
 
 /// Oznaczenia dotyczące procedur dla faktur
 ///
 /// XSD type `TOznaczenieProcedury`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum OznaczenieProcedury {
     /// `WSTO_EE`: Oznaczenie dotyczące procedury, o której mowa w § 10 ust. 4 pkt 2a rozporządzenia w
     /// sprawie szczegółowego zakresu danych zawartych w deklaracjach podatkowych i w ewidencji w
     /// zakresie podatku od towarów i usług
+    #[default]
     WstoEe,
     /// `IED`: Oznaczenie dotyczące procedury, o której mowa w § 10 ust. 4 pkt 2b rozporządzenia w
     /// sprawie szczegółowego zakresu danych zawartych w deklaracjach podatkowych i w ewidencji w
@@ -3551,21 +3520,17 @@ impl EnumCode for OznaczenieProcedury {
     }
     const NUMERIC: bool = false;
 }
-impl Default for OznaczenieProcedury {
-    fn default() -> Self {
-        Self::WstoEe
-    }
-}
 
 /// Oznaczenia dotyczące procedur dla zamówień
 ///
 /// XSD type `TOznaczenieProceduryZ`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum OznaczenieProceduryZ {
     /// `WSTO_EE`: Oznaczenie dotyczące procedury, o której mowa w § 10 ust. 4 pkt 2a rozporządzenia w
     /// sprawie szczegółowego zakresu danych zawartych w deklaracjach podatkowych i w ewidencji w
     /// zakresie podatku od towarów i usług
+    #[default]
     WstoEe,
     /// `IED`: Oznaczenie dotyczące procedury, o której mowa w § 10 ust. 4 pkt 2b rozporządzenia w
     /// sprawie szczegółowego zakresu danych zawartych w deklaracjach podatkowych i w ewidencji w
@@ -3645,20 +3610,16 @@ impl EnumCode for OznaczenieProceduryZ {
     }
     const NUMERIC: bool = false;
 }
-impl Default for OznaczenieProceduryZ {
-    fn default() -> Self {
-        Self::WstoEe
-    }
-}
 
 /// Typy rachunków własnych
 ///
 /// XSD type `TRachunekWlasnyBanku`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum RachunekWlasnyBanku {
     /// `1`: Rachunek banku lub rachunek spółdzielczej kasy oszczędnościowo-kredytowej służący do
     /// dokonywania rozliczeń z tytułu nabywanych przez ten bank lub tę kasę wierzytelności pieniężnych
+    #[default]
     V1,
     /// `2`: Rachunek banku lub rachunek spółdzielczej kasy oszczędnościowo-kredytowej wykorzystywany
     /// przez ten bank lub tę kasę do pobrania należności od nabywcy towarów lub usług za dostawę
@@ -3710,19 +3671,15 @@ impl EnumCode for RachunekWlasnyBanku {
     }
     const NUMERIC: bool = true;
 }
-impl Default for RachunekWlasnyBanku {
-    fn default() -> Self {
-        Self::V1
-    }
-}
 
 /// Rodzaj faktury
 ///
 /// XSD type `TRodzajFaktury`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum RodzajFaktury {
     /// `VAT`: Faktura podstawowa
+    #[default]
     Vat,
     /// `KOR`: Faktura korygująca
     Kor,
@@ -3801,19 +3758,15 @@ impl EnumCode for RodzajFaktury {
     }
     const NUMERIC: bool = false;
 }
-impl Default for RodzajFaktury {
-    fn default() -> Self {
-        Self::Vat
-    }
-}
 
 /// Rodzaj transportu
 ///
 /// XSD type `TRodzajTransportu`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum RodzajTransportu {
     /// `1`: Transport morski
+    #[default]
     TransportMorski,
     /// `2`: Transport kolejowy
     TransportKolejowy,
@@ -3889,19 +3842,15 @@ impl EnumCode for RodzajTransportu {
     }
     const NUMERIC: bool = true;
 }
-impl Default for RodzajTransportu {
-    fn default() -> Self {
-        Self::TransportMorski
-    }
-}
 
 /// Rola podmiotu trzeciego
 ///
 /// XSD type `TRolaPodmiotu3`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum RolaPodmiotu3 {
     /// `1`: Faktor - w przypadku gdy na fakturze występują dane faktora
+    #[default]
     V1,
     /// `2`: Odbiorca - w przypadku gdy na fakturze występują dane jednostek wewnętrznych, oddziałów,
     /// wyodrębnionych w ramach nabywcy, które same nie stanowią nabywcy w rozumieniu ustawy
@@ -4009,19 +3958,15 @@ impl EnumCode for RolaPodmiotu3 {
     }
     const NUMERIC: bool = true;
 }
-impl Default for RolaPodmiotu3 {
-    fn default() -> Self {
-        Self::V1
-    }
-}
 
 /// Rola podmiotu upoważnionego
 ///
 /// XSD type `TRolaPodmiotuUpowaznionego`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum RolaPodmiotuUpowaznionego {
     /// `1`: Organ egzekucyjny - w przypadku, o którym mowa w art. 106c pkt 1 ustawy
+    #[default]
     V1,
     /// `2`: Komornik sądowy - w przypadku, o którym mowa w art. 106c pkt 2 ustawy
     V2,
@@ -4070,19 +4015,15 @@ impl EnumCode for RolaPodmiotuUpowaznionego {
     }
     const NUMERIC: bool = true;
 }
-impl Default for RolaPodmiotuUpowaznionego {
-    fn default() -> Self {
-        Self::V1
-    }
-}
 
 /// Status podatnika
 ///
 /// XSD type `TStatusInfoPodatnika`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum StatusInfoPodatnika {
     /// `1`: Podatnik znajdujący się w stanie likwidacji
+    #[default]
     V1,
     /// `2`: Podatnik, który jest w trakcie postępowania restrukturyzacyjnego
     V2,
@@ -4135,19 +4076,15 @@ impl EnumCode for StatusInfoPodatnika {
     }
     const NUMERIC: bool = true;
 }
-impl Default for StatusInfoPodatnika {
-    fn default() -> Self {
-        Self::V1
-    }
-}
 
 /// Stawka podatku
 ///
 /// XSD type `TStawkaPodatku`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum StawkaPodatku {
     /// `23`
+    #[default]
     R23,
     /// `22`
     R22,
@@ -4287,18 +4224,14 @@ impl EnumCode for StawkaPodatku {
     }
     const NUMERIC: bool = false;
 }
-impl Default for StawkaPodatku {
-    fn default() -> Self {
-        Self::R23
-    }
-}
 
 /// Code list of `Typ`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum Typ {
     /// `date`
     /// Only in FA(3).
+    #[default]
     Date,
     /// `datetime`
     /// Only in FA(3).
@@ -4373,19 +4306,15 @@ impl EnumCode for Typ {
     }
     const NUMERIC: bool = false;
 }
-impl Default for Typ {
-    fn default() -> Self {
-        Self::Date
-    }
-}
 
 /// Typ skutku korekty w ewidencji dla podatku od towarów i usług
 ///
 /// XSD type `TTypKorekty`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum TypKorekty {
     /// `1`: Korekta skutkująca w dacie ujęcia faktury pierwotnej
+    #[default]
     V1,
     /// `2`: Korekta skutkująca w dacie wystawienia faktury korygującej
     V2,
@@ -4434,19 +4363,15 @@ impl EnumCode for TypKorekty {
     }
     const NUMERIC: bool = true;
 }
-impl Default for TypKorekty {
-    fn default() -> Self {
-        Self::V1
-    }
-}
 
 /// Pojedyncze pole wyboru
 ///
 /// XSD type `TWybor1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum Wybor1 {
     /// `1`
+    #[default]
     Tak,
 }
 impl Wybor1 {
@@ -4484,19 +4409,15 @@ impl EnumCode for Wybor1 {
     }
     const NUMERIC: bool = true;
 }
-impl Default for Wybor1 {
-    fn default() -> Self {
-        Self::Tak
-    }
-}
 
 /// Podwójne pole wyboru
 ///
 /// XSD type `TWybor1_2`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum Wybor12 {
     /// `1`
+    #[default]
     Tak,
     /// `2`
     Nie,
@@ -4538,11 +4459,6 @@ impl EnumCode for Wybor12 {
         Self::schema_mask(self)
     }
     const NUMERIC: bool = true;
-}
-impl Default for Wybor12 {
-    fn default() -> Self {
-        Self::Tak
-    }
 }
 
 /// Content of `Faktura`.

@@ -71,7 +71,7 @@ fn fill<'v>(t: &mut Tree<'v>, id: u32, v: &'v Value) -> Result<(), Error> {
             let n = &mut t.nodes[id as usize];
             n.kind = Kind::Number;
             // with serde_json's arbitrary_precision the text is exactly what was written
-            n.text = Cow::Owned(format!("{n_}", n_ = v_num(v)));
+            n.text = Cow::Owned(v_num(v));
         }
         Value::Object(_) => {
             t.nodes[id as usize].kind = Kind::Object;

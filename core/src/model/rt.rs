@@ -212,17 +212,29 @@ pub(crate) struct DateTimeRule {
 }
 
 fn check_str(v: &str, r: &StrRule) -> Result<(), String> {
+    // byte length bounds the character count from above: count only when it matters
+    let bytes = v.len() as u64;
+    if bytes > u64::from(r.max)
+        || (r.min > 1 && bytes < 4 * u64::from(r.min))
+        || (r.min == 1 && bytes == 0)
+    {
+        check_len(v, r)?;
+    }
+    for p in r.pats {
+        if !p.matches(v) {
+            return Err(format!("`{v}` does not have the required format"));
+        }
+    }
+    Ok(())
+}
+
+fn check_len(v: &str, r: &StrRule) -> Result<(), String> {
     let n = v.chars().count() as u32;
     if n < r.min {
         return Err(format!("must have at least {} characters, has {n}", r.min));
     }
     if n > r.max {
         return Err(format!("must have at most {} characters, has {n}", r.max));
-    }
-    for p in r.pats {
-        if !p.matches(v) {
-            return Err(format!("`{v}` does not have the required format"));
-        }
     }
     Ok(())
 }
@@ -533,10 +545,16 @@ impl<'t, 'a> Cursor<'t, 'a> {
         p
     }
 
+    #[inline]
     fn find(&self, name: &str) -> Option<u32> {
         if self.t.ordered {
-            if self.next != NONE && self.t.node(self.next).name == name {
-                return Some(self.next);
+            if self.next != NONE {
+                let n = self.t.node(self.next).name.as_bytes();
+                let w = name.as_bytes();
+                // cheap rejections first: most probes are for absent optional elements
+                if n.len() == w.len() && n.last() == w.last() && n == w {
+                    return Some(self.next);
+                }
             }
             return None;
         }
@@ -551,6 +569,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
         None
     }
 
+    #[inline]
     fn take(&mut self, id: u32) {
         self.t.node(id).consumed.set(true);
         if self.t.ordered {
@@ -607,6 +626,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 
     /// An optional element: consumed and returned when present.
+    #[inline]
     pub(crate) fn opt(&mut self, f: &Fm, sv: Sv) -> Result<Option<u32>, Error> {
         if !sv.has(f.mask) {
             return Ok(None);
@@ -629,6 +649,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 
     /// A required element.
+    #[inline]
     pub(crate) fn req(&mut self, f: &Fm, sv: Sv) -> Result<u32, Error> {
         match self.opt(f, sv)? {
             Some(id) => Ok(id),
@@ -637,6 +658,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 
     /// The next occurrence of a repeated element.
+    #[inline]
     pub(crate) fn next_of(&mut self, f: &Fm, sv: Sv) -> Result<Option<u32>, Error> {
         if !sv.has(f.mask) {
             return Ok(None);
@@ -696,6 +718,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 
     /// Does the next element (XML) or any remaining key (JSON) have one of these names?
+    #[inline]
     pub(crate) fn peek_any(&self, names: &[&str]) -> bool {
         if self.t.ordered {
             return self.next != NONE && names.contains(&self.t.node(self.next).name);
@@ -760,6 +783,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 
     /// The text of a leaf element.
+    #[inline]
     pub(crate) fn text(&self, id: u32) -> Result<&'t str, Error> {
         let n = self.t.node(id);
         if n.first != NONE || n.kind == Kind::Object {

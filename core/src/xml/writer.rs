@@ -216,25 +216,41 @@ impl<'s, S: Sink> XmlOut<'s, S> {
 
     fn open_tag(&mut self, name: &str) {
         self.newline();
-        self.s.put(b"<");
-        self.s.put(name.as_bytes());
+        tag(self.s, false, name, b"");
     }
 }
 
+const fn esc_table(attr: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'\r' as usize] = true;
+    if attr {
+        t[b'"' as usize] = true;
+        t[b'\n' as usize] = true;
+        t[b'\t' as usize] = true;
+    }
+    t
+}
+static ESC_TEXT: [bool; 256] = esc_table(false);
+static ESC_ATTR: [bool; 256] = esc_table(true);
+
 /// Escape text (`&`, `<`, `>`, CR) or an attribute value (also `"`, TAB, LF).
 pub(crate) fn escape<S: Sink>(s: &mut S, text: &str, attr: bool) {
+    let table = if attr { &ESC_ATTR } else { &ESC_TEXT };
     let b = text.as_bytes();
     let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
-        let rep: &[u8] = match c {
+    while let Some(p) = b[start..].iter().position(|&c| table[c as usize]) {
+        let i = start + p;
+        let rep: &[u8] = match b[i] {
             b'&' => b"&amp;",
             b'<' => b"&lt;",
             b'>' => b"&gt;",
             b'\r' => b"&#xD;",
-            b'"' if attr => b"&quot;",
-            b'\n' if attr => b"&#xA;",
-            b'\t' if attr => b"&#x9;",
-            _ => continue,
+            b'"' => b"&quot;",
+            b'\n' => b"&#xA;",
+            _ => b"&#x9;",
         };
         s.put(&b[start..i]);
         s.put(rep);
@@ -243,10 +259,45 @@ pub(crate) fn escape<S: Sink>(s: &mut S, text: &str, attr: bool) {
     s.put(&b[start..]);
 }
 
+/// `<name` + `end` or `</name` + `end`.
+#[inline]
+fn tag<S: Sink>(s: &mut S, close: bool, name: &str, end: &[u8]) {
+    s.put(if close { b"</" } else { b"<" });
+    s.put(name.as_bytes());
+    if !end.is_empty() {
+        s.put(end);
+    }
+}
+
+/// Decimal digits of `d` without going through `core::fmt`.
+#[inline]
+pub(crate) fn put_decimal<S: Sink>(s: &mut S, d: &crate::model::Decimal) {
+    let mut buf = [0u8; 48];
+    let mut m = d.mantissa().unsigned_abs();
+    let scale = d.scale() as usize;
+    let mut i = buf.len();
+    let mut digits = 0usize;
+    while m > 0 || digits <= scale {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        digits += 1;
+        if digits == scale && scale > 0 {
+            i -= 1;
+            buf[i] = b'.';
+        }
+    }
+    if d.is_sign_negative() && d.mantissa() != 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    s.put(&buf[i..]);
+}
+
 impl<S: Sink> Out for XmlOut<'_, S> {
     fn start(&mut self, name: &'static str) -> Result<(), Error> {
-        self.open_tag(name);
-        self.s.put(b">");
+        self.newline();
+        tag(self.s, false, name, b">");
         self.path.push(name)
     }
 
@@ -273,29 +324,23 @@ impl<S: Sink> Out for XmlOut<'_, S> {
         let name = self.path.names[self.path.depth.saturating_sub(1)].0;
         self.path.pop();
         self.newline();
-        self.s.put(b"</");
-        self.s.put(name.as_bytes());
-        self.s.put(b">");
+        tag(self.s, true, name, b">");
         Ok(())
     }
 
     fn leaf(&mut self, name: &'static str, v: Lv<'_>) -> Result<(), Error> {
-        self.open_tag(name);
-        self.s.put(b">");
+        self.newline();
+        tag(self.s, false, name, b">");
         match v {
             Lv::Str(t) => escape(self.s, t, false),
             Lv::DateTime(t) | Lv::Code(t) => escape(self.s, t, false),
-            Lv::Dec(d) => {
-                let _ = write!(FmtSink(self.s), "{d}");
-            }
+            Lv::Dec(d) => put_decimal(self.s, d),
             Lv::Int(i) => {
                 let _ = write!(FmtSink(self.s), "{i}");
             }
             Lv::Date(d) => self.s.put(&d.to_bytes()),
         }
-        self.s.put(b"</");
-        self.s.put(name.as_bytes());
-        self.s.put(b">");
+        tag(self.s, true, name, b">");
         self.path.clear_index();
         Ok(())
     }
@@ -345,5 +390,50 @@ impl<S: Sink> Out for XmlOut<'_, S> {
             let _ = write!(p, "[{}]", self.path.pending_index);
         }
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::rt::parse_decimal;
+    use alloc::string::ToString;
+
+    #[test]
+    fn decimals_are_written_exactly() {
+        for t in [
+            "0",
+            "0.00",
+            "1666.66",
+            "-0.50",
+            "0.05",
+            "123456789012345.67",
+            "-12",
+            "0.000001",
+            "10.10",
+        ] {
+            let d = parse_decimal(t).unwrap();
+            let mut out = Vec::new();
+            put_decimal(&mut out, &d);
+            assert_eq!(core::str::from_utf8(&out).unwrap(), d.to_string(), "{t}");
+        }
+    }
+
+    #[test]
+    fn escaping() {
+        let mut out = Vec::new();
+        escape(&mut out, "a&b<c>d\r\"e\"\n\tf", false);
+        assert_eq!(out, b"a&amp;b&lt;c&gt;d&#xD;\"e\"\n\tf");
+        out.clear();
+        escape(&mut out, "a&b<c>d\r\"e\"\n\tf", true);
+        assert_eq!(out, b"a&amp;b&lt;c&gt;d&#xD;&quot;e&quot;&#xA;&#x9;f");
+    }
+
+    #[test]
+    fn slice_sink_reports_needed_size() {
+        let mut buf = [0u8; 4];
+        let mut s = SliceSink::new(&mut buf);
+        s.put(b"abcdef");
+        assert_eq!(s.finish().unwrap_err().needed(), 6);
     }
 }
