@@ -23,7 +23,6 @@ use core::ffi::{c_char, c_int, c_void};
 use core::panic::PanicInfo;
 
 // Link the core. Nothing below may need `std`.
-use ksef as _;
 
 // ---------------------------------------------------------------------------
 // libc
@@ -139,21 +138,62 @@ fn check_alloc() -> Result<(), String> {
     Ok(())
 }
 
-/// Calls into the `ksef` core.
+/// Calls into the `ksef` core: the whole invoice path links and works without std.
 fn check_core() -> Result<(), String> {
-    // =====================================================================
-    // CORE CALLS GO HERE.
-    //
-    // Add calls to `ksef::...` (parse / emit / validate / crypto) so that
-    // they are compiled and linked in the no_std configuration, e.g.:
-    //
-    //     const FA3: &[u8] = include_bytes!(
-    //         "../../../../shared/ksef-spec/samples/fa3/FA_3_Przyklad_01.xml");
-    //     let inv = ksef::...::parse(FA3).map_err(|e| format!("parse: {e:?}"))?;
-    //     let xml = ksef::...::emit(&inv).map_err(|e| format!("emit: {e:?}"))?;
-    //
-    // Return Err(..) on any unexpected result; the binary then exits 1.
-    // =====================================================================
+    use ksef::model::SchemaVersion;
+    use ksef::xml::{self, EmitOptions};
+
+    const FA3: &[u8] =
+        include_bytes!("../../../../shared/ksef-spec/samples/fa3/FA_3_Przyklad_01.xml");
+    let parsed = xml::parse(FA3).map_err(|e| format!("parse: {e:?}"))?;
+    if parsed.schema != SchemaVersion::Fa3 || parsed.invoice.fa.fa_wiersz.len() != 3 {
+        return Err(String::from("parse: unexpected content"));
+    }
+    // allocation-free emit into a fixed buffer, then read back
+    let mut buf = [0u8; 16 * 1024];
+    let n = xml::emit_into(
+        &parsed.invoice,
+        SchemaVersion::Fa3,
+        &EmitOptions::default(),
+        &mut buf,
+    )
+    .map_err(|e| format!("emit_into: {e:?}"))?;
+    let again = xml::parse(&buf[..n]).map_err(|e| format!("reparse: {e:?}"))?;
+    if again.invoice != parsed.invoice {
+        return Err(String::from("round trip changed the invoice"));
+    }
+    // a too-small buffer reports the size needed
+    let mut small = [0u8; 64];
+    match xml::emit_into(
+        &parsed.invoice,
+        SchemaVersion::Fa3,
+        &EmitOptions::default(),
+        &mut small,
+    ) {
+        Err(e) if e.needed() == n => {}
+        other => return Err(format!("small buffer: {other:?}")),
+    }
+    // JSON form and validation
+    let json = parsed
+        .invoice
+        .to_json()
+        .map_err(|e| format!("to_json: {e:?}"))?;
+    let back = ksef::Faktura::from_json(&json).map_err(|e| format!("from_json: {e:?}"))?;
+    if back != parsed.invoice {
+        return Err(String::from("JSON round trip changed the invoice"));
+    }
+    let report = ksef::validate::validate(
+        &parsed.invoice,
+        SchemaVersion::Fa3,
+        &ksef::validate::Options::new(),
+    );
+    if !report.is_valid() {
+        return Err(format!("validate: {:?}", report.issues));
+    }
+    // identifiers
+    if ksef::id::Nip::parse("9999999999").is_err() || ksef::id::Nip::parse("9999999990").is_ok() {
+        return Err(String::from("Nip checksum"));
+    }
     Ok(())
 }
 

@@ -1,0 +1,73 @@
+//! Allocation counts (deterministic, not timing): emitting into a caller's buffer allocates
+//! nothing, and emitting into a `Vec` allocates only the output.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use ksef::model::SchemaVersion;
+use ksef::xml::{self, EmitOptions};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts calls on the current thread.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCS.with(Cell::get);
+    let r = f();
+    (r, ALLOCS.with(Cell::get) - before)
+}
+
+#[test]
+fn emit_allocates_only_its_output() {
+    for name in [
+        "FA_3_Przyklad_01.xml",
+        "FA_3_Przyklad_04.xml",
+        "FA_3_Przyklad_20.xml",
+    ] {
+        let bytes = std::fs::read(common::spec_dir().join("samples/fa3").join(name)).unwrap();
+        let inv = xml::parse(&bytes).unwrap().invoice;
+        let opts = EmitOptions::default();
+        let mut buf = vec![0u8; 64 * 1024];
+        let (n, count) =
+            allocs(|| xml::emit_into(&inv, SchemaVersion::Fa3, &opts, &mut buf).unwrap());
+        assert!(n > 1000);
+        assert_eq!(count, 0, "{name}: emit into a buffer must not allocate");
+        let mut out = Vec::with_capacity(64 * 1024);
+        let ((), count) = allocs(|| xml::write(&inv, SchemaVersion::Fa3, &opts, &mut out).unwrap());
+        assert_eq!(
+            count, 0,
+            "{name}: emit into a Vec with room must not allocate"
+        );
+        assert_eq!(out, &buf[..n]);
+        let (_, count) = allocs(|| xml::check(&inv, SchemaVersion::Fa3).unwrap());
+        assert_eq!(count, 0, "{name}: the schema check must not allocate");
+        // the convenient API: only the output buffer (and its growth)
+        let (_, count) = allocs(|| xml::emit(&inv, SchemaVersion::Fa3).unwrap());
+        assert!(count <= 2, "{name}: emit made {count} allocations");
+    }
+}
