@@ -70,3 +70,111 @@ fn fa2_samples_convert_to_fa3_or_explain() {
     }
     eprintln!("{converted} FA(2) samples converted to FA(3)");
 }
+
+/// The documented JSON examples (examples/json) read, render to valid FA(3), and validate.
+#[test]
+fn json_examples_render_and_validate() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/json");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let inv = Faktura::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = xml::emit(&inv, SchemaVersion::Fa3).unwrap_or_else(|e| panic!("{name}: {e}"));
+        common::save_for_xsd_check("json-examples", &name.replace(".json", ".xml"), &out);
+        let report =
+            ksef::validate::validate(&inv, SchemaVersion::Fa3, &ksef::validate::Options::new());
+        assert!(report.is_valid(), "{name}: {:?}", report.issues);
+        // the committed example is exactly what `to_json` writes
+        assert_eq!(
+            inv.to_json().unwrap(),
+            text,
+            "{name}: not in canonical form"
+        );
+        n += 1;
+    }
+    assert!(n >= 5, "examples missing in {}", dir.display());
+}
+
+#[test]
+fn json_input_errors_say_where() {
+    let base = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/json/vat-two-rates.json"),
+    )
+    .unwrap();
+    let cases = [
+        (
+            base.replace("\"P_15\": \"2051\"", "\"P_15\": 2051.5"),
+            None,
+            "number accepted exactly",
+        ),
+        (
+            base.replace("\"P_15\": \"2051\"", "\"P_15\": \"20,51\""),
+            Some(("Faktura/Fa/P_15", ErrorCode::InvalidValue)),
+            "comma",
+        ),
+        (
+            base.replace("\"P_2\":", "\"P_2x\":"),
+            Some(("Faktura/Fa/P_2", ErrorCode::MissingElement)),
+            "renamed key",
+        ),
+        (
+            base.replace("\"RodzajFaktury\": \"VAT\"", "\"RodzajFaktury\": \"FOO\""),
+            Some(("Faktura/Fa/RodzajFaktury", ErrorCode::InvalidValue)),
+            "bad code",
+        ),
+        (
+            base.replace(
+                "\"SystemInfo\": \"SamploFaktur\"",
+                "\"SystemInfo\": \"x\", \"Extra\": 1",
+            ),
+            Some(("Faktura/Naglowek/Extra", ErrorCode::UnexpectedElement)),
+            "unknown key",
+        ),
+        (
+            base.replacen("\"DaneKontaktowe\": [", "\"DaneKontaktowe\": [[", 1),
+            Some(("", ErrorCode::JsonSyntax)),
+            "broken",
+        ),
+    ];
+    for (text, expect, what) in cases {
+        match (Faktura::from_json(&text), expect) {
+            (Ok(inv), None) => assert_eq!(inv.fa.p_15.to_string(), "2051.5", "{what}"),
+            (Err(e), Some((path, code))) => {
+                assert_eq!(e.code(), code, "{what}: {e}");
+                if !path.is_empty() {
+                    assert_eq!(e.path(), path, "{what}: {e}");
+                }
+            }
+            (r, _) => panic!("{what}: unexpected {r:?}"),
+        }
+    }
+    // a single value written as a list, and a list written as a single object
+    let one_line = base
+        .replacen("\"DodatkowyOpis\": [", "\"DodatkowyOpis\": ", 1)
+        .replacen(
+            "\"Wartosc\": \"dni robocze 17:00 - 20:00\"\n      }\n    ]",
+            "\"Wartosc\": \"dni robocze 17:00 - 20:00\"\n      }",
+            1,
+        );
+    let e = Faktura::from_json(&one_line).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        (ErrorCode::UnexpectedElement, "Faktura/Fa/DodatkowyOpis"),
+        "{e}"
+    );
+    let single = base.replacen(
+        "\"P_2\": \"FV2026/02/150\"",
+        "\"P_2\": [\"FV2026/02/150\"]",
+        1,
+    );
+    assert_eq!(
+        Faktura::from_json(&single).unwrap_err().code(),
+        ErrorCode::UnexpectedElement
+    );
+}
