@@ -1120,6 +1120,88 @@ fn correction_to_zero() {
 }
 
 #[test]
+fn correction_of_an_fa2_invoice_written_as_fa3() {
+    // An FA(2) WDT invoice says only "0"; its totals (P_13_6_2) tell that it is 0 % WDT, so
+    // the FA(3) correction writes "0 WDT".
+    let buyer = Buyer::eu_business(KodKrajuUe::De, "999999999", "EFG GmbH");
+    let wdt = InvoiceBuilder::vat(header("FV/WDT/1"), seller(), buyer, Method::FromNet)
+        .currency(KodWaluty::Eur, None)
+        .line(Line::net("lodówka", d("10"), d("400"), VatRate::ZeroWdt).unit("szt."));
+    let xml2 = xml::emit(&wdt.build(Fa2).unwrap(), Fa2).unwrap();
+    let original = xml::parse(&xml2).unwrap().invoice;
+    assert_eq!(original.fa.fa_wiersz[0].p_12, Some(StawkaPodatku::R0));
+    let k = CorrectionBuilder::new(
+        &original,
+        None,
+        header("FK/WDT/1"),
+        CorrectionStyle::BeforeAfter,
+    )
+    .reason("zwrot 2 szt.")
+    .replace_line(
+        1,
+        Line::net("lodówka", d("8"), d("400"), VatRate::ZeroWdt).unit("szt."),
+    );
+    let inv = k.build(Fa3).unwrap();
+    emit_and_reparse("kor-fa2-original", &inv, Fa3);
+    assert_eq!(inv.fa.p_13_6_2, some("-800"));
+    assert_eq!(inv.fa.fa_wiersz[0].p_12, Some(StawkaPodatku::R0Wdt));
+    assert_eq!(inv.fa.fa_wiersz[1].p_12, Some(StawkaPodatku::R0Wdt));
+    assert!(inv.podmiot2.jst.is_some());
+
+    // with two 0 % kinds the FA(2) code "0" is ambiguous: a typed error, not a guess
+    let both = InvoiceBuilder::vat(header("FV/0/1"), seller(), company(), Method::FromNet)
+        .line(Line::net("a", d("1"), d("1"), VatRate::Zero))
+        .line(Line::net("b", d("1"), d("1"), VatRate::ZeroExport));
+    let original = xml::parse(&xml::emit(&both.build(Fa2).unwrap(), Fa2).unwrap())
+        .unwrap()
+        .invoice;
+    let k = CorrectionBuilder::new(
+        &original,
+        None,
+        header("FK/0/1"),
+        CorrectionStyle::BeforeAfter,
+    )
+    .remove_line(1);
+    let e = k.build(Fa3).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        (ErrorCode::InvalidBuilderInput, "original.fa_wiersz[0]")
+    );
+}
+
+#[test]
+fn correction_of_a_margin_invoice() {
+    // FA_3_Przyklad_08 (margin only): the price of the car is lowered by 500.
+    let original = sample("fa3", "FA_3_Przyklad_08.xml");
+    let k = CorrectionBuilder::new(
+        &original,
+        None,
+        header("FK/M/1"),
+        CorrectionStyle::Difference,
+    )
+    .reason("obniżka ceny")
+    .replace_line(
+        1,
+        Line::gross(
+            "samochód używany marki Autex rocznik 2010",
+            d("1"),
+            d("14500"),
+            VatRate::Margin,
+        )
+        .unit("szt.")
+        .gtu(Gtu::Gtu07),
+    );
+    for schema in [Fa3, Fa2] {
+        let inv = k.build(schema).unwrap();
+        emit_and_reparse("kor-margin", &inv, schema);
+        assert_eq!(inv.fa.p_13_11, some("-500"));
+        assert_eq!(inv.fa.p_15, d("-500"));
+        assert_eq!(inv.fa.fa_wiersz[0].p_9b, some("-500"));
+        assert_eq!(inv.fa.fa_wiersz[0].p_11a, some("-500"));
+    }
+}
+
+#[test]
 fn advance_correction_reproduces_official_sample_11() {
     // FA_3_Przyklad_11: the advance invoice of sample 10 had the wrong rate on line 1: it is
     // 341 666.67 at 8 %. The advance (20 000) stays; its tax is split anew.

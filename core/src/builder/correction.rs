@@ -481,9 +481,18 @@ impl CorrectionBuilder {
             net |= r.p_11.is_some();
             gross |= r.p_11a.is_some() && r.p_11.is_none();
         }
+        let margin_only = !self.original.fa.fa_wiersz.is_empty()
+            && self
+                .original
+                .fa
+                .fa_wiersz
+                .iter()
+                .all(|r| r.p_12.is_none() && r.p_11.is_none() && r.p_11a.is_some());
         match (net, gross) {
             (true, false) => Ok(Method::FromNet),
             (false, true) => Ok(Method::FromGross),
+            // margin lines are gross whatever the method
+            (false, false) if margin_only => Ok(Method::FromGross),
             _ => Err(check::bad(
                 "method",
                 "cannot tell from the original's lines whether it was computed from net (P_11) \
