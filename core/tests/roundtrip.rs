@@ -178,3 +178,23 @@ fn json_input_errors_say_where() {
         ErrorCode::UnexpectedElement
     );
 }
+
+/// The JSON snippets in docs/JSON.md are valid invoices.
+#[test]
+fn json_doc_snippets_are_valid() {
+    let doc = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/JSON.md"),
+    )
+    .unwrap();
+    let mut n = 0;
+    for block in doc.split("```json\n").skip(1) {
+        let text = block.split("```").next().unwrap();
+        let inv = Faktura::from_json(text).unwrap_or_else(|e| panic!("docs/JSON.md snippet {n}: {e}"));
+        let out = xml::emit(&inv, SchemaVersion::Fa3).unwrap();
+        common::save_for_xsd_check("json-docs", &format!("snippet-{n}.xml"), &out);
+        let report = ksef::validate::validate(&inv, SchemaVersion::Fa3, &ksef::validate::Options::new());
+        assert!(report.is_valid(), "snippet {n}: {:?}", report.issues);
+        n += 1;
+    }
+    assert!(n >= 1);
+}
