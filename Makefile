@@ -14,7 +14,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # `make test` runs its steps in the order listed, never in parallel.
 .NOTPARALLEL:
-.PHONY: help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench
+.PHONY: help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench gen gen-check
 
 help:
 	@echo 'make test         deps, fmt-check, clippy, cargo-test, nostd-check, xsd-check (what CI runs)'
@@ -28,14 +28,29 @@ help:
 	@echo 'make xsd-check    xsd-samples, then validate the emitted XML in $(XSD_OUT)'
 	@echo 'make demo         ksef parse on an official FA(3) sample'
 	@echo 'make bench        cargo bench -p ksef'
+	@echo 'make gen          regenerate the model from the XSDs (tools/gen_model.py)'
+	@echo 'make gen-check    fail when the generated model differs from the XSDs'
 	@echo 'SPEC=$(SPEC)'
 
-test: deps fmt-check clippy cargo-test nostd-check xsd-check
+test: deps gen-check fmt-check clippy cargo-test nostd-check xsd-check
 
 deps:
 	command -v xmllint >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y libxml2-utils)
 	cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+# The invoice model and codecs are generated from the official XSDs.
+GENERATED := core/src/model/generated.rs core/src/model/codec.rs schema/invoice.schema.json
+
+gen:
+	python3 tools/gen_model.py '$(SPEC)'
+	rustfmt --edition 2021 core/src/model/generated.rs core/src/model/codec.rs
+
+gen-check:
+	rm -rf target/gen-check && mkdir -p target/gen-check
+	python3 tools/gen_model.py '$(SPEC)' --out target/gen-check
+	rustfmt --edition 2021 --config-path rustfmt.toml target/gen-check/core/src/model/generated.rs target/gen-check/core/src/model/codec.rs
+	for f in $(GENERATED); do diff -q "$$f" "target/gen-check/$$f" || { echo "$$f is out of date: run make gen"; exit 1; }; done
 
 fmt:
 	cargo fmt --all
