@@ -1131,6 +1131,23 @@ pub(crate) trait Out {
         )
     }
 
+    /// Like `not_in_schema`, naming the variant when one element name has two types.
+    fn field_not_in_schema(&self, f: &Fm, sv: Sv) -> Error {
+        if f.json != f.name {
+            return Error::new(
+                ErrorCode::NotInSchema,
+                self.path_to(f.name),
+                format!(
+                    "`{}` in this form (`{}`) does not exist in {}",
+                    f.name,
+                    f.json,
+                    sv.label()
+                ),
+            );
+        }
+        self.not_in_schema(f.name, sv)
+    }
+
     /// An optional value: `Some` when it is to be written.
     fn opt_allowed<'v, T>(
         &mut self,
@@ -1140,7 +1157,7 @@ pub(crate) trait Out {
     ) -> Result<Option<&'v T>, Error> {
         match v {
             Some(x) if sv.has(f.mask) => Ok(Some(x)),
-            Some(_) => Err(self.not_in_schema(f.name, sv)),
+            Some(_) => Err(self.field_not_in_schema(f, sv)),
             None if sv.has(f.mask) && sv.has_all(f.req) => Err(self.missing(f.name)),
             None => Ok(None),
         }
@@ -1150,7 +1167,7 @@ pub(crate) trait Out {
         if sv.has(f.mask) {
             Ok(())
         } else {
-            Err(self.not_in_schema(f.name, sv))
+            Err(self.field_not_in_schema(f, sv))
         }
     }
 
@@ -1159,7 +1176,7 @@ pub(crate) trait Out {
             return if len == 0 {
                 Ok(false)
             } else {
-                Err(self.not_in_schema(f.name, sv))
+                Err(self.field_not_in_schema(f, sv))
             };
         }
         if let Some(i) = sv.idx() {
