@@ -68,6 +68,13 @@ fn emit_and_reparse(name: &str, inv: &Faktura, schema: SchemaVersion) {
         &back.invoice, inv,
         "{name} ({schema}): model changed on the way through XML"
     );
+    // the business rules of `ksef::validate` agree with the builder's arithmetic
+    let report = ksef::validate::validate(inv, schema, &ksef::validate::Options::new());
+    let errors: Vec<String> = report.errors().map(|i| format!("{i:?}")).collect();
+    assert!(
+        errors.is_empty(),
+        "{name} ({schema}): validate: {errors:#?}"
+    );
 }
 
 /// Build for both schemas, emit and reparse each; returns (FA(3), FA(2)).
@@ -241,6 +248,11 @@ fn vat_several_rates_from_net() {
     // the 0 % domestic rate has a different code in each schema
     assert_eq!(f3.fa.fa_wiersz[4].p_12, Some(StawkaPodatku::R0Kr));
     assert_eq!(f2.fa.fa_wiersz[4].p_12, Some(StawkaPodatku::R0));
+    // the validator cross-check in emit_and_reparse bites: a wrong total is reported
+    let mut broken = f3.clone();
+    broken.fa.p_14_1 = some("1400.00");
+    let report = ksef::validate::validate(&broken, Fa3, &ksef::validate::Options::new());
+    assert!(!report.is_valid());
     // FA(3) requires JST and GV, FA(2) has neither
     assert!(f3.podmiot2.jst.is_some() && f3.podmiot2.gv.is_some());
     assert!(f2.podmiot2.jst.is_none() && f2.podmiot2.gv.is_none());
