@@ -56,6 +56,10 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("check_xsd_facets/{short}"), |b| {
             b.iter(|| xml::check(black_box(&inv), SchemaVersion::Fa3).unwrap())
         });
+        let opts = ksef::validate::Options::new();
+        c.bench_function(&format!("validate/{short}"), |b| {
+            b.iter(|| ksef::validate::validate(black_box(&inv), SchemaVersion::Fa3, &opts))
+        });
         c.bench_function(&format!("json_out/{short}"), |b| {
             b.iter(|| black_box(&inv).to_json().unwrap())
         });

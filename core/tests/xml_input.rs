@@ -207,3 +207,34 @@ fn bad_values_name_the_element() {
         )
     );
 }
+
+#[test]
+fn namespace_scopes_end_with_their_element() {
+    let lf = sample01().replace("\r\n", "\n");
+    // a child re-declaring the same default namespace is fine; a sibling after a child that
+    // declared another default namespace is back in the invoice namespace
+    let same = lf.replace(
+        "<Podmiot1>",
+        "<Podmiot1 xmlns=\"http://crd.gov.pl/wzor/2025/06/25/13775/\">",
+    );
+    xml::parse(same.as_bytes()).unwrap();
+    let other = lf.replace(
+        "<P_1M>Warszawa</P_1M>",
+        "<P_1M xmlns=\"urn:other\">Warszawa</P_1M>",
+    );
+    assert_eq!(err(&other).code(), ErrorCode::XmlNamespace);
+    let scoped = lf.replace(
+        "<SystemInfo>SamploFaktur</SystemInfo>",
+        "<SystemInfo xmlns:x=\"urn:other\">SamploFaktur</SystemInfo>",
+    );
+    xml::parse(scoped.as_bytes()).unwrap();
+    // an empty element with a foreign default namespace, then a normal sibling
+    let empty = lf.replace("<Podmiot2>", "<Podmiot2><x xmlns=\"urn:other\"/>");
+    assert_eq!(err(&empty).code(), ErrorCode::XmlNamespace);
+    // a prefixed element that changes the default namespace for its subtree
+    let deep = lf
+        .replace("xmlns=\"http://crd.gov.pl/wzor/2025/06/25/13775/\"", "xmlns:f=\"http://crd.gov.pl/wzor/2025/06/25/13775/\" xmlns=\"http://crd.gov.pl/wzor/2025/06/25/13775/\"")
+        .replace("<Podmiot1>", "<f:Podmiot1 xmlns=\"urn:other\">")
+        .replace("</Podmiot1>", "</f:Podmiot1>");
+    assert_eq!(err(&deep).code(), ErrorCode::XmlNamespace);
+}

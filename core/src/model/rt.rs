@@ -545,7 +545,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
         p
     }
 
-    #[inline]
+    #[inline(always)]
     fn find(&self, name: &str) -> Option<u32> {
         if self.t.ordered {
             if self.next != NONE {
@@ -616,7 +616,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
         )
     }
 
-    #[inline]
+    #[inline(always)]
     fn key(&self, f: &Fm) -> &'static str {
         if self.t.ordered {
             f.name

@@ -214,12 +214,33 @@ pub(crate) fn read(src: &str) -> Result<(Tree<'_>, &str), Error> {
     let mut root_ns: Option<&str> = None;
     let mut root_done = false;
     let mut seen_any = false;
+    // the in-scope default namespace of the parent, when known
+    let mut default_ns: Option<&str> = None;
 
     while sc.i < sc.b.len() {
+        // layout between tags: a run of white space ending at `<` needs no further look
+        let mut j = sc.i;
+        while j < sc.b.len() && is_ws(sc.b[j]) {
+            j += 1;
+        }
+        if j < sc.b.len() && sc.b[j] == b'<' {
+            if j > sc.i {
+                if let Some(o) = stack.last() {
+                    if o.last_child == NONE {
+                        append_text(&mut tree, o.id, Cow::Borrowed(&src[sc.i..j]));
+                    }
+                }
+            }
+            sc.i = j;
+        }
         // text up to the next markup
-        let lt = match memchr::memchr(b'<', &sc.b[sc.i..]) {
-            Some(p) => sc.i + p,
-            None => sc.b.len(),
+        let lt = if sc.b.get(sc.i) == Some(&b'<') {
+            sc.i
+        } else {
+            match memchr::memchr(b'<', &sc.b[sc.i..]) {
+                Some(p) => sc.i + p,
+                None => sc.b.len(),
+            }
         };
         if lt > sc.i {
             let raw = &src[sc.i..lt];
@@ -277,7 +298,13 @@ pub(crate) fn read(src: &str) -> Result<(Tree<'_>, &str), Error> {
                         sc.i = end + 1;
                         let ns_len = o.ns_len;
                         stack.pop();
-                        ns.truncate(ns_len);
+                        if ns.len() > ns_len {
+                            if ns.len() > ns_len {
+                                ns.truncate(ns_len);
+                                default_ns = None;
+                            }
+                            default_ns = None;
+                        }
                         if stack.is_empty() {
                             root_done = true;
                         }
@@ -303,7 +330,10 @@ pub(crate) fn read(src: &str) -> Result<(Tree<'_>, &str), Error> {
                         ),
                     ));
                 }
-                ns.truncate(o.ns_len);
+                if ns.len() > o.ns_len {
+                    ns.truncate(o.ns_len);
+                    default_ns = None;
+                }
                 if stack.is_empty() {
                     root_done = true;
                 }
@@ -482,7 +512,19 @@ pub(crate) fn read(src: &str) -> Result<(Tree<'_>, &str), Error> {
                     }
                 };
                 seen_any = true;
-                let uri = ns.iter().rev().find(|(p, _)| *p == prefix).map(|(_, u)| *u);
+                if ns.len() > ns_len {
+                    // declarations here may change the default namespace for the subtree
+                    default_ns = None;
+                }
+                let uri = if prefix.is_empty() && ns.len() == ns_len && default_ns.is_some() {
+                    // no new declarations on this element: the default namespace is unchanged
+                    default_ns
+                } else {
+                    ns.iter().rev().find(|(p, _)| *p == prefix).map(|(_, u)| *u)
+                };
+                if prefix.is_empty() {
+                    default_ns = uri;
+                }
                 let Some(uri) = uri else {
                     return Err(Error::new(
                         ErrorCode::XmlNamespace,
@@ -537,7 +579,10 @@ pub(crate) fn read(src: &str) -> Result<(Tree<'_>, &str), Error> {
                 }
                 tree.nodes[id as usize].attrs = (astart as u32, tree.attrs.len() as u32);
                 if empty {
-                    ns.truncate(ns_len);
+                    if ns.len() > ns_len {
+                        ns.truncate(ns_len);
+                        default_ns = None;
+                    }
                     if stack.is_empty() {
                         root_done = true;
                     }
