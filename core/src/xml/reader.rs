@@ -299,10 +299,7 @@ pub(crate) fn read(src: &str) -> Result<(Tree<'_>, &str), Error> {
                         let ns_len = o.ns_len;
                         stack.pop();
                         if ns.len() > ns_len {
-                            if ns.len() > ns_len {
-                                ns.truncate(ns_len);
-                                default_ns = None;
-                            }
+                            ns.truncate(ns_len);
                             default_ns = None;
                         }
                         if stack.is_empty() {
