@@ -80,8 +80,20 @@ xsd-samples:
 xsd-check: xsd-samples
 	KSEF_SPEC='$(SPEC)' tests/xsd-check.sh $(XSD_OUT)
 
-demo:
-	cargo run -q -p ksef-cli -- parse '$(SPEC)/samples/fa3/FA_3_Przyklad_01.xml'
+KSEF := target/release/ksef
+
+# The main job, offline: build typical shop invoices, check every file with the CLI and
+# against the official XSDs, and round-trip an official sample through the JSON form.
+demo: deps
+	cargo build -q --release -p ksef-cli
+	rm -rf target/demo
+	$(KSEF) demo target/demo
+	@echo
+	@for f in target/demo/*.xml; do $(KSEF) validate "$$f" 2>&1 | grep -v '^warning' || exit 1; done
+	KSEF_SPEC='$(SPEC)' tests/xsd-check.sh target/demo
+	@echo
+	@echo '# an official FA(3) sample -> JSON -> FA(3) XML -> validate'
+	$(KSEF) parse '$(SPEC)/samples/fa3/FA_3_Przyklad_01.xml' | $(KSEF) render - | $(KSEF) validate -
 
 bench:
 	cargo bench -p ksef

@@ -3,6 +3,8 @@
 //! Exit codes: 0 success, 1 the input is invalid (with the reasons on stderr), 2 usage or I/O
 //! error.
 
+mod demo;
+
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -18,6 +20,7 @@ usage:
   ksef validate [--schema fa3|fa2] [--today YYYY-MM-DD] FILE.xml|FILE.json
                                            exit 0 when valid; otherwise exit 1 and the problems, with paths
   ksef json-schema                         the JSON Schema of the JSON form
+  ksef demo [DIR]                          build typical shop invoices, write XML/JSON to DIR (default target/demo)
   ksef help                                this text
 
 FILE may be `-` for standard input.";
@@ -124,6 +127,10 @@ fn run(args: &[String]) -> Result<(), Fail> {
         }
         "validate" => validate(&o),
         "json-schema" => write_stdout(include_bytes!("../../schema/invoice.schema.json")),
+        "demo" => {
+            let dir = o.files.first().map_or("target/demo", String::as_str);
+            demo::run(std::path::Path::new(dir)).map_err(|e| Fail(format!("demo failed: {e}"), 1))
+        }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,229 @@
+//! `ksef demo`: what a shop does with the toolkit, end to end and offline.
+//!
+//! Builds a set of typical invoices with the builder (B2B from net prices, B2C from gross
+//! prices, a foreign-currency invoice, an intra-EU supply, an advance invoice and a
+//! correction), writes each as FA(3) XML and as JSON, reads every file back, validates it,
+//! and shows the FA(2) rendering where the content allows it. Later milestones add sending
+//! them to the embedded KSeF simulator.
+
+use std::path::Path;
+
+use ksef::builder::*;
+use ksef::model::{Date, DateTime, Decimal, FormaPlatnosci, KodKraju, KodKrajuUe, KodWaluty};
+use ksef::{xml, Error, Faktura, SchemaVersion};
+
+fn d(s: &str) -> Decimal {
+    // demo constants are valid literals
+    s.parse().unwrap_or_default()
+}
+
+fn day(s: &str) -> Date {
+    s.parse().unwrap_or_default()
+}
+
+fn at(s: &str) -> DateTime {
+    s.parse().unwrap_or_default()
+}
+
+fn seller() -> Seller {
+    Seller::new(
+        "9999999999",
+        "ABC AGD sp. z o. o.",
+        Address::pl("ul. Kwiatowa 1 m. 2", "00-001 Warszawa"),
+    )
+    .contact(Contact::new().email("sklep@abc.pl"))
+}
+
+fn header(n: &str) -> Header {
+    Header::new(n, day("2026-02-15"), at("2026-02-15T10:00:00Z"))
+        .place("Warszawa")
+        .sale_date(day("2026-02-14"))
+        .system_info("ksef demo")
+}
+
+/// The invoices of the demo, with a short description each.
+fn invoices() -> Result<Vec<(&'static str, &'static str, Faktura)>, Error> {
+    let fa3 = SchemaVersion::Fa3;
+    let b2b = InvoiceBuilder::vat(
+        header("FV/2026/02/1"),
+        seller(),
+        Buyer::company("1111111111", "F.H.U. Jan Kowalski")
+            .address(Address::pl("ul. Polna 1", "00-001 Warszawa")),
+        Method::FromNet,
+    )
+    .line(
+        Line::net(
+            "lodówka Zimnotech mk1",
+            d("1"),
+            d("1626.01"),
+            VatRate::Rate23,
+        )
+        .unit("szt."),
+    )
+    .line(Line::net("wniesienie sprzętu", d("1"), d("40.65"), VatRate::Rate23).unit("usł."))
+    .line(
+        Line::net("mleko 1l", d("2"), d("2.85"), VatRate::Rate5)
+            .unit("szt.")
+            .discount_percent(d("10")),
+    )
+    .payment(Payment::paid(day("2026-02-14"), FormaPlatnosci::Przelew))
+    .build(fa3)?;
+    let b2c = InvoiceBuilder::vat(
+        header("FV/2026/02/2"),
+        seller(),
+        Buyer::consumer(),
+        Method::FromGross,
+    )
+    .line(Line::gross("kawa ziarnista 1kg", d("2"), d("89.99"), VatRate::Rate23).unit("szt."))
+    .line(Line::gross("książka", d("1"), d("49.90"), VatRate::Rate5).unit("szt."))
+    .payment(Payment::paid(day("2026-02-15"), FormaPlatnosci::Karta))
+    .build(fa3)?;
+    let eur = InvoiceBuilder::vat(
+        header("FV/2026/02/3"),
+        seller(),
+        Buyer::company("1111111111", "F.H.U. Jan Kowalski"),
+        Method::FromNet,
+    )
+    .currency(KodWaluty::Eur, Some(d("4.2134")))
+    .line(Line::net(
+        "usługa serwisowa",
+        d("10"),
+        d("120.00"),
+        VatRate::Rate23,
+    ))
+    .build(fa3)?;
+    let wdt = InvoiceBuilder::vat(
+        header("FV/2026/02/4"),
+        seller(),
+        Buyer::eu_business(KodKrajuUe::De, "123456789", "EFG GmbH")
+            .address(Address::new(KodKraju::De, "Blümchenstraße 1").line2("10999 Berlin")),
+        Method::FromNet,
+    )
+    .currency(KodWaluty::Eur, Some(d("4.2134")))
+    .line(Line::net(
+        "lodówka Zimnotech mk1",
+        d("10"),
+        d("400.00"),
+        VatRate::ZeroWdt,
+    ))
+    .build(fa3)?;
+    let kor = CorrectionBuilder::new(
+        &b2b,
+        None,
+        Header::new(
+            "FK/2026/03/1",
+            day("2026-03-02"),
+            at("2026-03-02T09:00:00Z"),
+        ),
+        CorrectionStyle::BeforeAfter,
+    )
+    .reason("obniżka ceny po reklamacji")
+    .replace_line(
+        1,
+        Line::net(
+            "lodówka Zimnotech mk1",
+            d("1"),
+            d("1463.41"),
+            VatRate::Rate23,
+        )
+        .unit("szt."),
+    )
+    .build(fa3)?;
+    Ok(vec![
+        (
+            "b2b-from-net",
+            "company buyer, two rates, line discount, from net",
+            b2b,
+        ),
+        (
+            "b2c-from-gross",
+            "consumer (no id), prices with VAT, from gross",
+            b2c,
+        ),
+        ("eur", "domestic invoice in EUR, VAT in PLN (P_14_1W)", eur),
+        ("wdt", "intra-EU supply to a German VAT payer (0 WDT)", wdt),
+        (
+            "kor",
+            "correction of b2b-from-net: lower price (before/after rows)",
+            kor,
+        ),
+    ])
+}
+
+/// Run the demo, writing files into `dir`.
+pub fn run(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let list = invoices().map_err(|e| format!("building the demo invoices failed: {e}"))?;
+    println!(
+        "{:<16} {:>6} {:>10} {:>10} {:>10}  what",
+        "invoice", "kind", "net", "vat", "total"
+    );
+    for (name, what, inv) in &list {
+        let xml_bytes = xml::emit(inv, SchemaVersion::Fa3).map_err(|e| format!("{name}: {e}"))?;
+        let json = inv.to_json().map_err(|e| format!("{name}: {e}"))?;
+        let xml_path = dir.join(format!("{name}.xml"));
+        std::fs::write(&xml_path, &xml_bytes)
+            .map_err(|e| format!("{}: {e}", xml_path.display()))?;
+        std::fs::write(dir.join(format!("{name}.json")), json.as_bytes())
+            .map_err(|e| format!("{name}: {e}"))?;
+        // read back and validate what was written
+        let back = xml::parse(&xml_bytes).map_err(|e| format!("{name}: reading back: {e}"))?;
+        if &back.invoice != inv {
+            return Err(format!("{name}: the invoice changed when read back"));
+        }
+        let report =
+            ksef::validate::validate(inv, SchemaVersion::Fa3, &ksef::validate::Options::new());
+        if !report.is_valid() {
+            return Err(format!("{name}: {:?}", report.issues));
+        }
+        // FA(2) has no JST/GV flags; everything else must be expressible as it is
+        let mut inv2 = inv.clone();
+        inv2.podmiot2.jst = None;
+        inv2.podmiot2.gv = None;
+        let fa2 = match xml::emit(&inv2, SchemaVersion::Fa2) {
+            Ok(bytes) => {
+                let p = dir.join(format!("{name}.fa2.xml"));
+                std::fs::write(&p, bytes).map_err(|e| format!("{}: {e}", p.display()))?;
+                String::from("yes")
+            }
+            Err(e) => format!("no: {e}"),
+        };
+        let fa = &inv.fa;
+        let net: Decimal = [
+            fa.p_13_1,
+            fa.p_13_2,
+            fa.p_13_3,
+            fa.p_13_4,
+            fa.p_13_5,
+            fa.p_13_6_1,
+            fa.p_13_6_2,
+            fa.p_13_6_3,
+            fa.p_13_7,
+            fa.p_13_8,
+            fa.p_13_9,
+            fa.p_13_10,
+            fa.p_13_11,
+        ]
+        .iter()
+        .flatten()
+        .sum();
+        let vat: Decimal = [fa.p_14_1, fa.p_14_2, fa.p_14_3, fa.p_14_4, fa.p_14_5]
+            .iter()
+            .flatten()
+            .sum();
+        println!(
+            "{:<16} {:>6} {:>10} {:>10} {:>10}  {what}\n{:<16} as FA(2): {fa2}",
+            name,
+            fa.rodzaj_faktury.code(),
+            net,
+            vat,
+            fa.p_15,
+            ""
+        );
+    }
+    println!(
+        "\nwrote FA(3) XML, JSON (and FA(2) XML where possible) to {}",
+        dir.display()
+    );
+    Ok(())
+}
