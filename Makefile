@@ -14,7 +14,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # `make test` runs its steps in the order listed, never in parallel.
 .NOTPARALLEL:
-.PHONY: help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench gen gen-check
+.PHONY: json-schema-check help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench gen gen-check
 
 help:
 	@echo 'make test         deps, fmt-check, clippy, cargo-test, nostd-check, xsd-check (what CI runs)'
@@ -28,11 +28,12 @@ help:
 	@echo 'make xsd-check    xsd-samples, then validate the emitted XML in $(XSD_OUT)'
 	@echo 'make demo         ksef parse on an official FA(3) sample'
 	@echo 'make bench        cargo bench -p ksef'
+	@echo 'make json-schema-check  examples and samples (JSON form) against schema/invoice.schema.json'
 	@echo 'make gen          regenerate the model from the XSDs (tools/gen_model.py)'
 	@echo 'make gen-check    fail when the generated model differs from the XSDs'
 	@echo 'SPEC=$(SPEC)'
 
-test: deps gen-check fmt-check clippy cargo-test nostd-check xsd-check
+test: deps gen-check fmt-check clippy cargo-test nostd-check xsd-check json-schema-check
 
 deps:
 	command -v xmllint >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y libxml2-utils)
@@ -81,6 +82,18 @@ xsd-check: xsd-samples
 	KSEF_SPEC='$(SPEC)' tests/xsd-check.sh $(XSD_OUT)
 
 KSEF := target/release/ksef
+VENV := .venv
+
+# The committed JSON Schema accepts the documented examples and every official sample in
+# its JSON form (checked with Python's jsonschema, installed into a local venv).
+json-schema-check:
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/python -c 'import jsonschema' 2>/dev/null || $(VENV)/bin/pip install -q jsonschema
+	cargo build -q -p ksef-cli
+	rm -rf target/json-check && mkdir -p target/json-check
+	for f in '$(SPEC)'/samples/fa3/*.xml '$(SPEC)'/samples/fa2/*.xml; do \
+	  target/debug/ksef parse "$$f" > "target/json-check/$$(basename "$$f" .xml).json"; done
+	$(VENV)/bin/python tools/check_json_schema.py examples/json/*.json target/json-check/*.json
 
 # The main job, offline: build typical shop invoices, check every file with the CLI and
 # against the official XSDs, and round-trip an official sample through the JSON form.

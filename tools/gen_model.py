@@ -1470,16 +1470,24 @@ def js_fields(fields, defs, props, required, alternatives):
             continue
         if f.node.kind == "choice":
             branches = []
+            all_names = [n for v in f.shape.variants for n in v[4]]
             for vname, fs, extra, br, names in f.shape.variants:
-                bprops, breq = {}, []
+                bprops, breq, balts = {}, [], []
                 if fs is None:
-                    js_fields([extra], defs, bprops, breq, alternatives)
+                    js_fields([extra], defs, bprops, breq, balts)
                 else:
-                    js_fields(fs, defs, bprops, breq, alternatives)
+                    js_fields(fs, defs, bprops, breq, balts)
                 props.update(bprops)
-                branches.append({"required": breq or [names[0]]})
-            alternatives.append({"oneOf": branches} if not f.opt else {"oneOf": branches + [
-                {"not": {"anyOf": [{"required": [n]} for v in f.shape.variants for n in v[4]]}}]})
+                branch = {"required": breq or [names[0]]}
+                others = [n for n in all_names if n not in names]
+                if others:
+                    branch["not"] = {"anyOf": [{"required": [n]} for n in others]}
+                if balts:
+                    branch["allOf"] = balts
+                branches.append(branch)
+            if f.opt:
+                branches.append({"not": {"anyOf": [{"required": [n]} for n in all_names]}})
+            alternatives.append({"oneOf": branches})
             continue
         item = js_item(f, defs)
         desc = " ".join((f.node.doc or "").split())
