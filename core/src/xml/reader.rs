@@ -208,7 +208,7 @@ pub(crate) fn read(src: &str) -> Result<(Tree<'_>, &str), Error> {
         b: src.as_bytes(),
         i: 0,
     };
-    let mut tree = Tree::new(true, src.len() / 48 + 8);
+    let mut tree = Tree::new(true, src.len() / 24 + 8);
     let mut ns: Vec<(&str, &str)> = Vec::with_capacity(8);
     let mut stack: Vec<Open<'_>> = Vec::with_capacity(16);
     let mut root_ns: Option<&str> = None;
