@@ -3,6 +3,9 @@
 //! - [`model`]: the typed FA(3)/FA(2) invoice model, generated from the official XSDs, and its
 //!   JSON form;
 //! - [`xml`]: parse and emit invoice XML (exact XSD order, allocation-free emit path);
+//! - [`builder`], [`validate`], [`id`]: the shop-friendly builder with exact VAT maths, rules
+//!   beyond the XSD, identifiers (NIP, KSeF numbers, context identifiers);
+//! - [`crypto`], [`qr`], [`xades`]: hashes, session encryption, QR codes KOD I/II, XAdES-BES;
 //!
 //! The crate is `no_std` + `alloc`; it never reads a clock, randomness or the network.
 #![no_std]
@@ -14,10 +17,13 @@ extern crate alloc;
 extern crate std;
 
 pub mod builder;
+pub mod crypto;
 pub mod error;
 pub mod id;
 pub mod model;
+pub mod qr;
 pub mod validate;
+pub mod xades;
 pub mod xml;
 
 pub use error::{Error, ErrorCode};

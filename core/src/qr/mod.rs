@@ -1,0 +1,1 @@
+//! QR codes for invoices: KOD I (invoice link) and KOD II (certificate code), module matrix and images.

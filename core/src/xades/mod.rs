@@ -1,0 +1,1 @@
+//! XAdES-BES: the AuthTokenRequest for certificate authentication, exclusive C14N, enveloped signatures.
