@@ -41,6 +41,17 @@ pub enum ErrorCode {
     InvalidBuilderInput = 301,
     /// An amount overflowed while computing totals.
     ArithmeticOverflow = 302,
+    // 42x-44x: keys, certificates, session encryption (`crypto`)
+    /// A key is malformed, encrypted, or of an unsupported algorithm or curve.
+    CryptoKey = 420,
+    /// A certificate is malformed, or a certificate list does not fit its schema.
+    Certificate = 421,
+    /// Decryption failed: wrong key, corrupted data or bad padding.
+    Decrypt = 422,
+    /// Encryption failed: e.g. the plaintext is too long for the RSA key.
+    Encrypt = 423,
+    /// No certificate with the requested usage is valid at the given time.
+    NoValidCertificate = 424,
 }
 
 impl ErrorCode {
@@ -65,6 +76,11 @@ impl ErrorCode {
             Self::ValidationFailed => "validation_failed",
             Self::InvalidBuilderInput => "invalid_builder_input",
             Self::ArithmeticOverflow => "arithmetic_overflow",
+            Self::CryptoKey => "crypto_key",
+            Self::Certificate => "certificate",
+            Self::Decrypt => "decrypt",
+            Self::Encrypt => "encrypt",
+            Self::NoValidCertificate => "no_valid_certificate",
         }
     }
 
@@ -83,6 +99,11 @@ impl ErrorCode {
         Self::ValidationFailed,
         Self::InvalidBuilderInput,
         Self::ArithmeticOverflow,
+        Self::CryptoKey,
+        Self::Certificate,
+        Self::Decrypt,
+        Self::Encrypt,
+        Self::NoValidCertificate,
     ];
 }
 
