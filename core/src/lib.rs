@@ -18,6 +18,7 @@ extern crate std;
 
 pub mod builder;
 pub mod crypto;
+pub mod env;
 pub mod error;
 pub mod id;
 pub mod model;
@@ -26,5 +27,6 @@ pub mod validate;
 pub mod xades;
 pub mod xml;
 
+pub use env::Environment;
 pub use error::{Error, ErrorCode};
 pub use model::{Faktura, Invoice, SchemaVersion};

@@ -12,3 +12,5 @@ pub mod keys;
 
 pub use cert::Certificate;
 pub use keys::{PrivateKey, PublicKey};
+
+pub mod hash;

@@ -12,6 +12,7 @@
 //! | [`InternalId`] | `NIP-nnnnn` (16 characters) | the NIP part's checksum |
 //! | [`NipVatUe`] | `NIP-<EU VAT number>` | NIP checksum, the per-country VIES format of the KSeF schema |
 //! | [`PeppolId`] | `P[A-Z]{2}[0-9]{6}` | format |
+//! | [`KsefNumber`] | `NIP-YYYYMMDD-XXXXXXXXXXXX-CC` (35 characters) | date, CRC-8 of the first 32 characters (own error type [`KsefNumberError`]) |
 //!
 //! ```
 //! use ksef::id::{Nip, NipVatUe};
@@ -29,6 +30,7 @@
 //! [`FromStr`]: core::str::FromStr
 
 mod context;
+mod ksef_number;
 mod nip;
 mod vat_ue;
 
@@ -38,6 +40,7 @@ use core::fmt;
 use crate::error::{Error, ErrorCode};
 
 pub use context::{InternalId, PeppolId};
+pub use ksef_number::{crc8, KsefNumber, KsefNumberError};
 pub use nip::Nip;
 pub use vat_ue::{NipVatUe, VatUeId};
 
