@@ -41,6 +41,17 @@ pub enum ErrorCode {
     InvalidBuilderInput = 301,
     /// An amount overflowed while computing totals.
     ArithmeticOverflow = 302,
+    // 40x-41x: KSeF numbers, QR codes (`id::KsefNumber`, `qr`)
+    /// A KSeF number is malformed or its CRC-8 checksum does not match.
+    KsefNumber = 400,
+    /// The text does not fit a QR code (or the allowed versions / the caller's buffers).
+    QrEncode = 401,
+    /// KOD II could not be signed: unsupported key type or size, or the signer failed.
+    QrSign = 402,
+    /// A part of a KOD I / KOD II link is malformed (seller NIP, context, serial, signature).
+    QrLink = 403,
+    /// A QR image could not be rendered (a label character outside the built-in font, size).
+    QrImage = 404,
     // 42x-44x: keys, certificates, session encryption (`crypto`)
     /// A key is malformed, encrypted, or of an unsupported algorithm or curve.
     CryptoKey = 420,
@@ -52,8 +63,18 @@ pub enum ErrorCode {
     Encrypt = 423,
     /// No certificate with the requested usage is valid at the given time.
     NoValidCertificate = 424,
-    /// A declared hash or size does not match the data (invoice, batch part, archive).
-    IntegrityCheck = 425,
+    // 45x-47x: XML signatures, canonicalization (`xades`)
+    /// A document cannot be signed or its signature cannot be checked: no signature, a
+    /// missing or misplaced element, an id that is missing or not unique, a key that does not
+    /// belong to the certificate, input that cannot be an AuthTokenRequest.
+    XmlSignature = 450,
+    /// The signature does not verify: a digest or the signature value does not match, or the
+    /// signed certificate reference does not match the certificate (the document was changed).
+    SignatureInvalid = 451,
+    /// The XML cannot be canonicalized (e.g. a relative namespace URI).
+    Canonicalization = 452,
+    /// An algorithm, transform or reference form the verifier does not support.
+    SignatureUnsupported = 453,
 }
 
 impl ErrorCode {
@@ -78,12 +99,20 @@ impl ErrorCode {
             Self::ValidationFailed => "validation_failed",
             Self::InvalidBuilderInput => "invalid_builder_input",
             Self::ArithmeticOverflow => "arithmetic_overflow",
+            Self::KsefNumber => "ksef_number",
+            Self::QrEncode => "qr_encode",
+            Self::QrSign => "qr_sign",
+            Self::QrLink => "qr_link",
+            Self::QrImage => "qr_image",
             Self::CryptoKey => "crypto_key",
             Self::Certificate => "certificate",
             Self::Decrypt => "decrypt",
             Self::Encrypt => "encrypt",
             Self::NoValidCertificate => "no_valid_certificate",
-            Self::IntegrityCheck => "integrity_check",
+            Self::XmlSignature => "xml_signature",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::Canonicalization => "canonicalization",
+            Self::SignatureUnsupported => "signature_unsupported",
         }
     }
 
@@ -102,12 +131,20 @@ impl ErrorCode {
         Self::ValidationFailed,
         Self::InvalidBuilderInput,
         Self::ArithmeticOverflow,
+        Self::KsefNumber,
+        Self::QrEncode,
+        Self::QrSign,
+        Self::QrLink,
+        Self::QrImage,
         Self::CryptoKey,
         Self::Certificate,
         Self::Decrypt,
         Self::Encrypt,
         Self::NoValidCertificate,
-        Self::IntegrityCheck,
+        Self::XmlSignature,
+        Self::SignatureInvalid,
+        Self::Canonicalization,
+        Self::SignatureUnsupported,
     ];
 }
 
