@@ -65,6 +65,18 @@ pub enum ErrorCode {
     NoValidCertificate = 424,
     /// A declared hash or size does not match the data (invoice, batch part, archive).
     IntegrityCheck = 425,
+    // 45x-47x: XML signatures, canonicalization (`xades`)
+    /// A document cannot be signed or its signature cannot be checked: no signature, a
+    /// missing or misplaced element, an id that is missing or not unique, a key that does not
+    /// belong to the certificate, input that cannot be an AuthTokenRequest.
+    XmlSignature = 450,
+    /// The signature does not verify: a digest or the signature value does not match, or the
+    /// signed certificate reference does not match the certificate (the document was changed).
+    SignatureInvalid = 451,
+    /// The XML cannot be canonicalized (e.g. a relative namespace URI).
+    Canonicalization = 452,
+    /// An algorithm, transform or reference form the verifier does not support.
+    SignatureUnsupported = 453,
 }
 
 impl ErrorCode {
@@ -100,6 +112,10 @@ impl ErrorCode {
             Self::Encrypt => "encrypt",
             Self::NoValidCertificate => "no_valid_certificate",
             Self::IntegrityCheck => "integrity_check",
+            Self::XmlSignature => "xml_signature",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::Canonicalization => "canonicalization",
+            Self::SignatureUnsupported => "signature_unsupported",
         }
     }
 
@@ -129,6 +145,10 @@ impl ErrorCode {
         Self::Encrypt,
         Self::NoValidCertificate,
         Self::IntegrityCheck,
+        Self::XmlSignature,
+        Self::SignatureInvalid,
+        Self::Canonicalization,
+        Self::SignatureUnsupported,
     ];
 }
 
