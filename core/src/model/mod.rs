@@ -119,7 +119,7 @@ impl Faktura {
     /// Read the JSON form from a parsed `serde_json::Value`.
     pub fn from_json_value(value: &serde_json::Value) -> Result<Faktura, Error> {
         let tree = json::tree_of(value, "Faktura")?;
-        let mut c = Cursor::root(&tree, 0);
+        let mut c = Cursor::Tree(rt::TreeCursor::root(&tree, 0));
         let inv = codec::build_root(&mut c, Sv::Json)?;
         c.finish()?;
         Ok(inv)

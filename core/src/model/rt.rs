@@ -11,6 +11,7 @@ use core::fmt::Write as _;
 
 use super::values::{Date, DateTime, Decimal, EnumCode};
 use crate::error::{Error, ErrorCode};
+use crate::xml::stream::StreamCursor;
 
 /// Which view of the merged model a codec call works in.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -522,16 +523,16 @@ pub(crate) enum AttrRef {
     Node(u32),
 }
 
-/// Walks the children of one element for a generated builder.
-pub(crate) struct Cursor<'t, 'a> {
+/// Walks the children of one element of a tree (the JSON form) for a generated builder.
+pub(crate) struct TreeCursor<'t, 'a> {
     t: &'t Tree<'a>,
     parent: u32,
     next: u32,
 }
 
-impl<'t, 'a> Cursor<'t, 'a> {
+impl<'t, 'a> TreeCursor<'t, 'a> {
     pub(crate) fn root(t: &'t Tree<'a>, root: u32) -> Self {
-        Cursor {
+        TreeCursor {
             t,
             parent: root,
             next: t.node(root).first,
@@ -648,15 +649,6 @@ impl<'t, 'a> Cursor<'t, 'a> {
         }
     }
 
-    /// A required element.
-    #[inline]
-    pub(crate) fn req(&mut self, f: &Fm, sv: Sv) -> Result<u32, Error> {
-        match self.opt(f, sv)? {
-            Some(id) => Ok(id),
-            None => Err(self.missing(self.key(f))),
-        }
-    }
-
     /// The next occurrence of a repeated element.
     #[inline]
     pub(crate) fn next_of(&mut self, f: &Fm, sv: Sv) -> Result<Option<u32>, Error> {
@@ -679,44 +671,6 @@ impl<'t, 'a> Cursor<'t, 'a> {
         }
     }
 
-    pub(crate) fn check_count(&self, f: &Fm, sv: Sv, n: usize) -> Result<(), Error> {
-        let Some(i) = sv.idx() else {
-            if f.req == 3 && n == 0 {
-                return Err(self.missing(f.name));
-            }
-            return Ok(());
-        };
-        let n = n as u64;
-        if n < u64::from(f.min[i]) {
-            if n == 0 {
-                return Err(self.missing(f.name));
-            }
-            return Err(Error::new(
-                ErrorCode::MissingElement,
-                self.child_path(f.name),
-                format!(
-                    "`{}` must occur at least {} times in {}",
-                    f.name,
-                    f.min[i],
-                    sv.label()
-                ),
-            ));
-        }
-        if n > u64::from(f.max[i]) {
-            return Err(Error::new(
-                ErrorCode::UnexpectedElement,
-                self.child_path(f.name),
-                format!(
-                    "`{}` may occur at most {} times in {}",
-                    f.name,
-                    f.max[i],
-                    sv.label()
-                ),
-            ));
-        }
-        Ok(())
-    }
-
     /// Does the next element (XML) or any remaining key (JSON) have one of these names?
     #[inline]
     pub(crate) fn peek_any(&self, names: &[&str]) -> bool {
@@ -727,8 +681,8 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 
     /// A cursor over the children of `id`.
-    pub(crate) fn enter(&self, id: u32) -> Cursor<'t, 'a> {
-        Cursor {
+    pub(crate) fn enter(&self, id: u32) -> TreeCursor<'t, 'a> {
+        TreeCursor {
             t: self.t,
             parent: id,
             next: self.t.node(id).first,
@@ -840,16 +794,6 @@ impl<'t, 'a> Cursor<'t, 'a> {
         }
     }
 
-    pub(crate) fn require_attr<T>(&self, f: &Fm, v: Option<T>) -> Result<T, Error> {
-        v.ok_or_else(|| {
-            Error::new(
-                ErrorCode::MissingElement,
-                self.t.path(self.parent),
-                format!("required attribute `{}` is missing", f.name),
-            )
-        })
-    }
-
     fn attr_text(&self, a: AttrRef) -> Result<&'t str, Error> {
         match a {
             AttrRef::Xml(i) => Ok(&self.t.attrs[i as usize].value),
@@ -916,40 +860,326 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 }
 
+// ---- the cursor the generated builders use: a tree (JSON) or the XML stream ----------
+
+/// The generated builders read through this: the JSON tree, or the streaming XML reader.
+pub(crate) enum Cursor<'s, 'a> {
+    Tree(TreeCursor<'s, 'a>),
+    Stream(StreamCursor<'s, 'a>),
+}
+
+impl<'s, 'a> Cursor<'s, 'a> {
+    /// An optional element: consumed and returned when present.
+    #[inline]
+    pub(crate) fn opt(&mut self, f: &Fm, sv: Sv) -> Result<Option<u32>, Error> {
+        match self {
+            Cursor::Tree(c) => c.opt(f, sv),
+            Cursor::Stream(c) => {
+                if !sv.has(f.mask) {
+                    return Ok(None);
+                }
+                match c.peek_name()? {
+                    Some(n) if n == f.name => Ok(Some(c.take(f))),
+                    _ if sv.has_all(f.req) => Err(self.missing(f.name)),
+                    _ => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// A required element.
+    #[inline]
+    pub(crate) fn req(&mut self, f: &Fm, sv: Sv) -> Result<u32, Error> {
+        match self.opt(f, sv)? {
+            Some(id) => Ok(id),
+            None => Err(self.missing(f.name)),
+        }
+    }
+
+    /// The next occurrence of a repeated element.
+    #[inline]
+    pub(crate) fn next_of(&mut self, f: &Fm, sv: Sv) -> Result<Option<u32>, Error> {
+        match self {
+            Cursor::Tree(c) => c.next_of(f, sv),
+            Cursor::Stream(c) => {
+                if !sv.has(f.mask) {
+                    return Ok(None);
+                }
+                match c.peek_name()? {
+                    Some(n) if n == f.name => Ok(Some(c.take(f))),
+                    _ => Ok(None),
+                }
+            }
+        }
+    }
+
+    pub(crate) fn check_count(&mut self, f: &Fm, sv: Sv, n: usize) -> Result<(), Error> {
+        let Some(i) = sv.idx() else {
+            if f.req == 3 && n == 0 {
+                return Err(self.missing(f.name));
+            }
+            return Ok(());
+        };
+        let n = n as u64;
+        if n < u64::from(f.min[i]) {
+            if n == 0 {
+                return Err(self.missing(f.name));
+            }
+            return Err(Error::new(
+                ErrorCode::MissingElement,
+                self.child_path(f.name),
+                format!(
+                    "`{}` must occur at least {} times in {}",
+                    f.name,
+                    f.min[i],
+                    sv.label()
+                ),
+            ));
+        }
+        if n > u64::from(f.max[i]) {
+            return Err(Error::new(
+                ErrorCode::UnexpectedElement,
+                self.child_path(f.name),
+                format!(
+                    "`{}` may occur at most {} times in {}",
+                    f.name,
+                    f.max[i],
+                    sv.label()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn child_path(&self, name: &str) -> String {
+        match self {
+            Cursor::Tree(c) => c.child_path(name),
+            Cursor::Stream(c) => c.missing_path(name),
+        }
+    }
+
+    /// Does the next element (XML) or any remaining key (JSON) have one of these names?
+    /// A read error here is reported by the next call that reads.
+    #[inline]
+    pub(crate) fn peek_any(&mut self, names: &[&str]) -> bool {
+        match self {
+            Cursor::Tree(c) => c.peek_any(names),
+            Cursor::Stream(c) => matches!(c.peek_name(), Ok(Some(n)) if names.contains(&n)),
+        }
+    }
+
+    /// A cursor over the children of `id`.
+    #[inline]
+    pub(crate) fn enter(&mut self, id: u32) -> Cursor<'_, 'a> {
+        match self {
+            Cursor::Tree(c) => Cursor::Tree(c.enter(id)),
+            Cursor::Stream(c) => Cursor::Stream(c.enter(id)),
+        }
+    }
+
+    /// All children and attributes were used.
+    pub(crate) fn finish(&mut self) -> Result<(), Error> {
+        match self {
+            Cursor::Tree(c) => c.finish(),
+            Cursor::Stream(c) => c.finish(),
+        }
+    }
+
+    pub(crate) fn missing(&mut self, name: &str) -> Error {
+        match self {
+            Cursor::Tree(c) => c.missing(name),
+            Cursor::Stream(c) => {
+                if let Some(e) = c.in_place_of(&format!("`{name}`")) {
+                    return e;
+                }
+                Error::new(
+                    ErrorCode::MissingElement,
+                    c.missing_path(name),
+                    format!("required element `{name}` is missing"),
+                )
+            }
+        }
+    }
+
+    pub(crate) fn missing_choice(&mut self, names: &[&str]) -> Error {
+        match self {
+            Cursor::Tree(c) => c.missing_choice(names),
+            Cursor::Stream(c) => {
+                let list = format!("one of `{}`", names.join("`, `"));
+                if let Some(e) = c.in_place_of(&list) {
+                    return e;
+                }
+                Error::new(
+                    ErrorCode::MissingElement,
+                    c.here(),
+                    format!("{list} is required here"),
+                )
+            }
+        }
+    }
+
+    /// An attribute of the current element.
+    pub(crate) fn attr(&mut self, f: &Fm, sv: Sv) -> Result<Option<AttrRef>, Error> {
+        match self {
+            Cursor::Tree(c) => c.attr(f, sv),
+            Cursor::Stream(c) => {
+                if !sv.has(f.mask) {
+                    return Ok(None);
+                }
+                Ok(c.attr(f.name).map(AttrRef::Xml))
+            }
+        }
+    }
+
+    pub(crate) fn require_attr<T>(&self, f: &Fm, v: Option<T>) -> Result<T, Error> {
+        v.ok_or_else(|| {
+            Error::new(
+                ErrorCode::MissingElement,
+                self.here(),
+                format!("required attribute `{}` is missing", f.name),
+            )
+        })
+    }
+
+    fn here(&self) -> String {
+        match self {
+            Cursor::Tree(c) => c.t.path(c.parent),
+            Cursor::Stream(c) => c.here(),
+        }
+    }
+
+    fn attr_text(&self, a: AttrRef) -> Result<String, Error> {
+        match (self, a) {
+            (Cursor::Tree(c), a) => c.attr_text(a).map(String::from),
+            (Cursor::Stream(c), AttrRef::Xml(i)) => Ok(String::from(c.attr_text(i))),
+            (Cursor::Stream(_), AttrRef::Node(_)) => Ok(String::new()),
+        }
+    }
+
+    /// Elements whose content the schema version fixes (`KodFormularza`, `WariantFormularza`).
+    pub(crate) fn schema_const(&mut self, name: &'static str, sv: Sv) -> Result<(), Error> {
+        let c = match self {
+            Cursor::Tree(c) => return c.schema_const(name, sv),
+            Cursor::Stream(c) => c,
+        };
+        let Some((text, attrs)) = super::codec::schema_const_value(name, sv) else {
+            return Ok(());
+        };
+        let fm = Fm {
+            name,
+            json: name,
+            mask: 3,
+            req: 3,
+            min: [1, 1],
+            max: [1, 1],
+        };
+        match c.peek_name()? {
+            Some(n) if n == name => {}
+            _ => return Err(self.missing(name)),
+        }
+        let path = c.missing_path(name);
+        let id = c.take(&fm);
+        let found = c.taken_attrs();
+        let invalid = |m: String| Error::new(ErrorCode::InvalidValue, path.clone(), m);
+        for (k, v) in &found {
+            match attrs.iter().find(|(ek, _)| ek == k) {
+                Some((_, ev)) if ev == v => {}
+                Some((_, ev)) => {
+                    return Err(invalid(format!(
+                        "attribute `{k}` must be `{ev}` in {} (found `{v}`)",
+                        sv.label()
+                    )))
+                }
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::UnexpectedElement,
+                        path.clone(),
+                        format!("attribute `{k}` is not allowed here"),
+                    ))
+                }
+            }
+        }
+        for (k, v) in attrs {
+            if !found.iter().any(|(fk, _)| fk == k) {
+                return Err(invalid(format!("attribute `{k}=\"{v}\"` is missing")));
+            }
+        }
+        let t = c.text(id)?;
+        if t.trim() != text {
+            return Err(invalid(format!(
+                "`{name}` must be `{text}` in {} (found `{t}`)",
+                sv.label()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The text of a leaf element (for the stream: read up to its end tag).
+    fn text(&mut self, id: u32) -> Result<Cow<'a, str>, Error> {
+        match self {
+            Cursor::Tree(c) => {
+                c.text(id)?;
+                Ok(match &c.t.node(id).text {
+                    Cow::Borrowed(b) => Cow::Borrowed(*b),
+                    Cow::Owned(o) => Cow::Owned(o.clone()),
+                })
+            }
+            Cursor::Stream(c) => c.text(id),
+        }
+    }
+
+    fn kind(&self, id: u32) -> Kind {
+        match self {
+            Cursor::Tree(c) => c.t.node(id).kind,
+            Cursor::Stream(_) => Kind::Text,
+        }
+    }
+
+    /// Error about the leaf `id` just read.
+    fn invalid(&self, id: u32, msg: String) -> Error {
+        match self {
+            Cursor::Tree(c) => c.invalid(id, msg),
+            Cursor::Stream(c) => Error::new(ErrorCode::InvalidValue, c.last_leaf_path(), msg),
+        }
+    }
+}
+
 // ---- leaf conversions (tree -> value) ----------------------------------------------------
 
 pub(crate) fn leaf_str(
-    c: &Cursor<'_, '_>,
+    c: &mut Cursor<'_, '_>,
     id: u32,
     sv: Sv,
     rules: [Option<&StrRule>; 2],
 ) -> Result<String, Error> {
+    let kind = c.kind(id);
     let t = c.text(id)?;
-    if c.t.node(id).kind == Kind::Number {
+    if kind == Kind::Number {
         return Err(c.invalid(id, String::from("must be a string")));
     }
     if let Some(r) = sv.pick(rules) {
-        check_str(t, r).map_err(|m| c.invalid(id, m))?;
+        check_str(&t, r).map_err(|m| c.invalid(id, m))?;
     }
-    Ok(String::from(t))
+    Ok(t.into_owned())
 }
 
 pub(crate) fn leaf_dec(
-    c: &Cursor<'_, '_>,
+    c: &mut Cursor<'_, '_>,
     id: u32,
     sv: Sv,
     rules: [Option<&DecRule>; 2],
 ) -> Result<Decimal, Error> {
     let t = c.text(id)?;
-    let d = parse_decimal(t).map_err(|m| c.invalid(id, m))?;
+    let d = parse_decimal(&t).map_err(|m| c.invalid(id, m))?;
     if let Some(r) = sv.pick(rules) {
         check_dec(&d, r).map_err(|m| c.invalid(id, m))?;
     }
     Ok(d)
 }
 
-fn parse_int(c: &Cursor<'_, '_>, id: u32) -> Result<i64, Error> {
-    let t = c.text(id)?.trim();
+fn parse_int(c: &mut Cursor<'_, '_>, id: u32) -> Result<i64, Error> {
+    let raw = c.text(id)?;
+    let t = raw.trim();
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(c.invalid(id, format!("`{t}` is not a whole number")));
@@ -961,7 +1191,7 @@ fn parse_int(c: &Cursor<'_, '_>, id: u32) -> Result<i64, Error> {
 }
 
 pub(crate) fn leaf_int(
-    c: &Cursor<'_, '_>,
+    c: &mut Cursor<'_, '_>,
     id: u32,
     sv: Sv,
     rules: [Option<&IntRule>; 2],
@@ -974,7 +1204,7 @@ pub(crate) fn leaf_int(
 }
 
 pub(crate) fn leaf_uint(
-    c: &Cursor<'_, '_>,
+    c: &mut Cursor<'_, '_>,
     id: u32,
     sv: Sv,
     rules: [Option<&IntRule>; 2],
@@ -990,7 +1220,7 @@ pub(crate) fn leaf_uint(
 }
 
 pub(crate) fn leaf_date(
-    c: &Cursor<'_, '_>,
+    c: &mut Cursor<'_, '_>,
     id: u32,
     sv: Sv,
     rules: [Option<&DateRule>; 2],
@@ -1007,7 +1237,7 @@ pub(crate) fn leaf_date(
 }
 
 pub(crate) fn leaf_datetime(
-    c: &Cursor<'_, '_>,
+    c: &mut Cursor<'_, '_>,
     id: u32,
     sv: Sv,
     rules: [Option<&DateTimeRule>; 2],
@@ -1035,30 +1265,31 @@ fn enum_from<E: EnumCode + PartialEq>(
 }
 
 pub(crate) fn leaf_enum<E: EnumCode + PartialEq>(
-    c: &Cursor<'_, '_>,
+    c: &mut Cursor<'_, '_>,
     id: u32,
     sv: Sv,
     allowed: [Option<&[E]>; 2],
 ) -> Result<E, Error> {
+    let kind = c.kind(id);
     let t = c.text(id)?;
-    if c.t.node(id).kind == Kind::Number && !E::NUMERIC {
+    if kind == Kind::Number && !E::NUMERIC {
         return Err(c.invalid(id, String::from("must be a string code")));
     }
-    enum_from(t, sv, allowed).map_err(|m| c.invalid(id, m))
+    enum_from(&t, sv, allowed).map_err(|m| c.invalid(id, m))
 }
 
 pub(crate) fn attr_enum<E: EnumCode + PartialEq>(
-    c: &Cursor<'_, '_>,
+    c: &mut Cursor<'_, '_>,
     a: AttrRef,
     f: &Fm,
     sv: Sv,
     allowed: [Option<&[E]>; 2],
 ) -> Result<E, Error> {
     let t = c.attr_text(a)?;
-    enum_from(t, sv, allowed).map_err(|m| {
+    enum_from(&t, sv, allowed).map_err(|m| {
         Error::new(
             ErrorCode::InvalidValue,
-            c.t.path(c.parent),
+            c.here(),
             format!("attribute `{}`: {m}", f.name),
         )
     })

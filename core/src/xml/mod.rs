@@ -6,6 +6,7 @@
 //! against the XSD. [`emit_into`] writes into a caller's buffer without allocating.
 
 pub(crate) mod reader;
+pub(crate) mod stream;
 pub mod writer;
 
 use alloc::vec::Vec;
@@ -40,24 +41,25 @@ pub fn parse(xml: &[u8]) -> Result<Parsed, Error> {
 
 /// Parse FA(3) or FA(2) XML from a string.
 pub fn parse_str(xml: &str) -> Result<Parsed, Error> {
-    let (tree, ns) = reader::read(xml)?;
+    let (mut stream, ns, root) = stream::Stream::open(xml)?;
     let Some(schema) = SchemaVersion::from_namespace(ns) else {
         return Err(Error::new(
             ErrorCode::XmlNamespace,
-            tree.path(0),
+            root,
             alloc::format!("`{ns}` is not an FA(3) or FA(2) invoice namespace"),
         ));
     };
-    if tree.node(0).name != "Faktura" {
+    if root != "Faktura" {
         return Err(Error::new(
             ErrorCode::UnexpectedElement,
-            tree.path(0),
+            root,
             "the root element must be `Faktura`",
         ));
     }
-    let mut c = Cursor::root(&tree, 0);
+    let mut c = Cursor::Stream(stream::StreamCursor::root(&mut stream));
     let invoice = codec::build_root(&mut c, schema.sv())?;
     c.finish()?;
+    stream.finish_document()?;
     Ok(Parsed { invoice, schema })
 }
 
