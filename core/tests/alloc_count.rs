@@ -13,21 +13,39 @@ struct Counting;
 
 thread_local! {
     static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+fn grow(n: usize) {
+    LIVE.with(|l| {
+        let v = l.get() + n;
+        l.set(v);
+        PEAK.with(|p| p.set(p.get().max(v)));
+    });
+}
+
+fn shrink(n: usize) {
+    LIVE.with(|l| l.set(l.get().saturating_sub(n)));
 }
 
 // SAFETY: forwards to the system allocator; only counts calls on the current thread.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCS.with(|c| c.set(c.get() + 1));
+        grow(layout.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        shrink(layout.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCS.with(|c| c.set(c.get() + 1));
+        shrink(layout.size());
+        grow(new_size);
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -70,4 +88,36 @@ fn emit_allocates_only_its_output() {
         let (_, count) = allocs(|| xml::emit(&inv, SchemaVersion::Fa3).unwrap());
         assert!(count <= 2, "{name}: emit made {count} allocations");
     }
+}
+
+/// Parsing streams: besides the invoice it builds, it keeps only the open elements, so a
+/// 5 000-line invoice needs little more memory than its model.
+#[test]
+fn parse_memory_is_the_model_plus_a_little() {
+    let bytes = std::fs::read(common::spec_dir().join("samples/fa3/FA_3_Przyklad_01.xml")).unwrap();
+    let mut inv = xml::parse(&bytes).unwrap().invoice;
+    let line = inv.fa.fa_wiersz[0].clone();
+    inv.fa.fa_wiersz = (1..=5000u64)
+        .map(|i| {
+            let mut l = line.clone();
+            l.nr_wiersza_fa = i;
+            l
+        })
+        .collect();
+    let big = xml::emit(&inv, SchemaVersion::Fa3).unwrap();
+    // model size: what stays allocated after parsing
+    let live_before = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(live_before));
+    let parsed = xml::parse(&big).unwrap();
+    let model = LIVE.with(Cell::get) - live_before;
+    let peak = PEAK.with(Cell::get) - live_before;
+    assert_eq!(parsed.invoice.fa.fa_wiersz.len(), 5000);
+    eprintln!(
+        "document {} bytes, model {} bytes, peak while parsing {} bytes",
+        big.len(),
+        model,
+        peak
+    );
+    // the line vector doubles while growing; nothing proportional to the document remains
+    assert!(peak < model * 2 + 64 * 1024, "peak {peak} vs model {model}");
 }
