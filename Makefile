@@ -18,7 +18,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
 	@echo 'make test         deps, fmt-check, clippy, cargo-test, nostd-check, xsd-check (what CI runs)'
-	@echo 'make deps         install missing tools (xmllint, xmlsec1, rustfmt, clippy)'
+	@echo 'make deps         install missing tools (xmllint, xmlsec1, zbarimg, openssl, rustfmt, clippy)'
 	@echo 'make fmt          cargo fmt (workspace + tests/nostd-check)'
 	@echo 'make fmt-check    cargo fmt --check (workspace + tests/nostd-check)'
 	@echo 'make clippy       cargo clippy --workspace --all-targets -- -D warnings'
@@ -38,6 +38,8 @@ test: deps gen-check fmt-check clippy cargo-test nostd-check xsd-check json-sche
 deps:
 	command -v xmllint >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y libxml2-utils)
 	command -v xmlsec1 >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y xmlsec1)
+	command -v zbarimg >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools)
+	command -v openssl >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y openssl)
 	cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
