@@ -62,7 +62,10 @@ fn invalid_input_exits_1_with_the_path() {
         "{}",
         stderr(&v)
     );
-    let broken = ksef(&["parse", "-"], Some(b"<Faktura xmlns=\"http://crd.gov.pl/wzor/2025/06/25/13775/\"><oops></Faktura>"));
+    let broken = ksef(
+        &["parse", "-"],
+        Some(b"<Faktura xmlns=\"http://crd.gov.pl/wzor/2025/06/25/13775/\"><oops></Faktura>"),
+    );
     assert_eq!(broken.status.code(), Some(1));
     assert!(
         stderr(&broken).contains("line 1, column"),

@@ -122,7 +122,7 @@ fn mutated_samples_never_panic() {
 
 #[test]
 fn mutated_json_never_panics() {
-    let mut rng = Rng(0x0DDB_A11_2026);
+    let mut rng = Rng(0x00DD_BA11_2026);
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/json");
     for entry in std::fs::read_dir(dir).unwrap() {
         let src = std::fs::read(entry.unwrap().path()).unwrap();

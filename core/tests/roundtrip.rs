@@ -217,3 +217,29 @@ fn json_doc_snippets_are_valid() {
     }
     assert!(n >= 1);
 }
+
+/// `Faktura` implements serde through its JSON form.
+#[test]
+fn serde_impls_are_the_json_form() {
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Order {
+        id: u32,
+        invoice: Faktura,
+    }
+    let bytes = std::fs::read(common::spec_dir().join("samples/fa3/FA_3_Przyklad_20.xml")).unwrap();
+    let inv = xml::parse(&bytes).unwrap().invoice;
+    let order = Order {
+        id: 7,
+        invoice: inv.clone(),
+    };
+    let text = serde_json::to_string(&order).unwrap();
+    assert!(
+        text.contains("\"KursWaluty\":\"4.1321\"") || text.contains("\"P_14_1W\""),
+        "{text}"
+    );
+    let back: Order = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, order);
+    let bad = text.replace("\"P_15\":", "\"P_15x\":");
+    let e = serde_json::from_str::<Order>(&bad).unwrap_err().to_string();
+    assert!(e.contains("Faktura/Fa"), "{e}");
+}

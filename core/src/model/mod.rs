@@ -132,3 +132,21 @@ impl Faktura {
         Ok(o.finish())
     }
 }
+
+/// The serde form of an invoice is its JSON form (official element names as keys, decimals
+/// as strings), so an invoice can sit inside a host's own serde types.
+impl serde::Serialize for Faktura {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = self.to_json().map_err(serde::ser::Error::custom)?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(serde::ser::Error::custom)?;
+        serde::Serialize::serialize(&value, serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Faktura {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+        Faktura::from_json_value(&value).map_err(serde::de::Error::custom)
+    }
+}
