@@ -4,6 +4,7 @@
 //! error.
 
 mod demo;
+mod qr_cmd;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -21,6 +22,14 @@ usage:
                                            exit 0 when valid; otherwise exit 1 and the problems, with paths
   ksef json-schema                         the JSON Schema of the JSON form
   ksef demo [DIR]                          build typical shop invoices, write XML/JSON to DIR (default target/demo)
+  ksef hash FILE                           size and SHA-256 of the exact bytes: hex, base64 (API invoiceHash), base64url (QR links)
+  ksef qr invoice FILE.xml --env test|demo|prod [--ksef-number N] [--png OUT.png] [--svg OUT.svg]
+                                           KOD I link on stdout; images labelled with N, or OFFLINE without it
+  ksef qr cert FILE.xml --env test|demo|prod --key KEY.pem --cert CERT.pem
+               --context-type Nip|InternalId|NipVatUe|PeppolId --context-id ID [--png OUT.png] [--svg OUT.svg]
+                                           KOD II link (signed with the Offline certificate's key) on stdout, label CERTYFIKAT
+                                           images: [--module-px N (default 5)] [--quiet-zone N (default 4)]
+  ksef number check NUMBER                 exit 0 when NUMBER is a valid KSeF number, else 1 and the reason
   ksef help                                this text
 
 FILE may be `-` for standard input.";
@@ -113,6 +122,9 @@ fn run(args: &[String]) -> Result<(), Fail> {
     let Some(cmd) = args.first() else {
         return Err(usage("a command is needed"));
     };
+    if let Some(result) = qr_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
     let o = parse_opts(&args[1..])?;
     match cmd.as_str() {
         "parse" => {

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ksef::crypto::hash::{sha256, Sha256Hash};
+use ksef::crypto::{PrivateKey, PublicKey};
 use ksef::id::{crc8, KsefNumber, KsefNumberError};
 use ksef::model::Date;
 use ksef::qr::matrix::{QrMatrix, QrModules, DEFAULT_ECC};
 use ksef::qr::render::{self, RenderOptions};
-use ksef::qr::sign::{sign_ecdsa_p256, sign_rsa_pss, verify_ecdsa_p256, verify_rsa_pss};
+use ksef::qr::sign::{self, sign_ecdsa_p256, sign_rsa_pss, verify_ecdsa_p256, verify_rsa_pss};
 use ksef::qr::{CertificateLink, ContextType, InvoiceLink, LABEL_CERTIFICATE};
 use ksef::{Environment, ErrorCode};
 use serde_json::Value;
@@ -207,21 +208,25 @@ fn b64url(s: &str) -> Vec<u8> {
 
 #[test]
 fn kod2_rsa_pss_vector_verifies() {
-    use rsa::pkcs8::DecodePublicKey;
     let v = vectors();
     let t = &v["kod2"]["derived_rsa_pss"];
     let link = vector_link(s(&t["stringToSign"]));
-    let key = rsa::RsaPublicKey::from_public_key_pem(s(&t["publicKey_pem"])).unwrap();
+    let key = PublicKey::from_spki_pem(s(&t["publicKey_pem"])).unwrap();
     let sig = b64url(s(&t["signature_base64url"]));
     assert_eq!(sig.len(), 256);
-    verify_rsa_pss(&link, &key, &sig).unwrap();
+    sign::verify(&link, &key, &sig).unwrap();
     assert_eq!(link.url(&sig).unwrap(), s(&t["url"]));
     let mut bad = sig.clone();
     bad[10] ^= 1;
     assert_eq!(
-        verify_rsa_pss(&link, &key, &bad).unwrap_err().code(),
+        sign::verify(&link, &key, &bad).unwrap_err().code(),
         ErrorCode::QrSign
     );
+    // the ECDSA vector's public key
+    let ec =
+        PublicKey::from_spki_pem(s(&v["kod2"]["derived_ecdsa_p256"]["publicKey_pem"])).unwrap();
+    let (_, key) = ecdsa_vector_key();
+    assert_eq!(ec, PrivateKey::EcP256(key).public_key());
 }
 
 /// Randomness for the tests: `/dev/urandom`.
@@ -325,9 +330,8 @@ fn kod2_ecdsa_signature_verifies_with_openssl() {
     );
 }
 
-/// An RSA-2048 key made by OpenSSL (the test does not parse keys itself beyond PKCS#8).
+/// An RSA-2048 key made by OpenSSL, read with `ksef::crypto::PrivateKey`.
 fn openssl_rsa_key() -> &'static rsa::RsaPrivateKey {
-    use rsa::pkcs8::DecodePrivateKey;
     static KEY: std::sync::OnceLock<rsa::RsaPrivateKey> = std::sync::OnceLock::new();
     KEY.get_or_init(|| {
         let p = tmp("rsa2048.pem");
@@ -341,7 +345,10 @@ fn openssl_rsa_key() -> &'static rsa::RsaPrivateKey {
                 "-out",
             ])
             .arg(&p));
-        rsa::RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(&p).unwrap()).unwrap()
+        match PrivateKey::from_pem_or_der(&std::fs::read(&p).unwrap()).unwrap() {
+            PrivateKey::Rsa(k) => k,
+            other => panic!("not RSA: {other:?}"),
+        }
     })
 }
 
@@ -350,7 +357,7 @@ fn kod2_rsa_pss_signature_verifies_with_openssl() {
     use rsa::pkcs8::EncodePublicKey;
     let key = openssl_rsa_key();
     let link = test_link(Environment::Test, sha256(b"an offline invoice"));
-    let sig = sign_rsa_pss(&link, key, &mut OsRandom).unwrap();
+    let sig = sign::sign(&link, &PrivateKey::Rsa(key.clone()), &mut OsRandom).unwrap();
     assert_eq!(sig.len(), 256);
     verify_rsa_pss(&link, &key.to_public_key(), &sig).unwrap();
     let spki = key.to_public_key().to_public_key_der().unwrap();
@@ -490,4 +497,42 @@ fn matches_the_official_kod1_image() {
         .collect();
     assert_eq!(m.mask(), 2);
     assert_eq!(modules(&m), official);
+}
+
+/// A self-signed EC P-256 certificate from OpenSSL: its serial goes into KOD II, its key
+/// signs, its public key verifies.
+#[test]
+fn kod2_with_an_openssl_certificate() {
+    let (k, c) = (tmp("offline-ec.key.pem"), tmp("offline-ec.cert.pem"));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-subj", "/CN=offline test", "-days", "30"])
+        .args(["-set_serial", "0x01F20A5D352AE590", "-keyout"])
+        .arg(&k)
+        .arg("-out")
+        .arg(&c));
+    let key = PrivateKey::from_pem_or_der(&std::fs::read(&k).unwrap()).unwrap();
+    let cert = ksef::crypto::Certificate::from_pem_or_der(&std::fs::read(&c).unwrap()).unwrap();
+    assert!(cert.matches_key(&key));
+    let serial = cert.serial_hex();
+    assert_eq!(serial, "01F20A5D352AE590");
+    let bytes = std::fs::read(common::spec_dir().join("samples/fa3/FA_3_Przyklad_01.xml")).unwrap();
+    let kod1 = InvoiceLink::from_invoice_xml(Environment::Demo, &bytes).unwrap();
+    let link = kod1
+        .certificate_link(ContextType::Nip, "9999999999", &serial)
+        .unwrap();
+    let url = link.signed_url(&key, &mut OsRandom).unwrap();
+    let prefix = "https://qr-demo.ksef.mf.gov.pl/certificate/Nip/9999999999/9999999999/\
+                  01F20A5D352AE590/X-wQflQVyRs1fImlI-xDPnWk1V37hys4O1lkx9iJbSA/";
+    assert!(url.starts_with(prefix), "{url}");
+    let sig = b64url(&url[prefix.len()..]);
+    assert_eq!(sig.len(), 64);
+    sign::verify(&link, &cert.public_key().unwrap(), &sig).unwrap();
 }

@@ -227,6 +227,26 @@ impl InvoiceLink {
     pub fn label<'a>(&self, ksef_number: Option<&'a KsefNumber>) -> &'a str {
         invoice_label(ksef_number)
     }
+
+    /// The KOD II link of the same invoice (same environment, seller NIP and hash) for an
+    /// issuer logged in to the context `context_type`/`context_value`, signing with the
+    /// `Offline` certificate whose serial is `certificate_serial` (hexadecimal, as
+    /// [`crate::crypto::Certificate::serial_hex`] gives it).
+    pub fn certificate_link<'a>(
+        &self,
+        context_type: ContextType,
+        context_value: &'a str,
+        certificate_serial: &'a str,
+    ) -> Result<CertificateLink<'a>, Error> {
+        CertificateLink::new(
+            self.env,
+            context_type,
+            context_value,
+            self.seller_nip(),
+            certificate_serial,
+            self.hash,
+        )
+    }
 }
 
 impl fmt::Debug for InvoiceLink {
@@ -297,8 +317,9 @@ impl FromStr for ContextType {
 
 /// The longest context identifier value accepted (a `NipVatUe` is at most 25 characters).
 const MAX_CONTEXT_LEN: usize = 64;
-/// The longest certificate serial accepted: 20 bytes (RFC 5280) in hexadecimal.
-const MAX_SERIAL_LEN: usize = 40;
+/// The longest certificate serial accepted: 20 bytes (RFC 5280) and a DER sign byte, in
+/// hexadecimal.
+const MAX_SERIAL_LEN: usize = 42;
 
 /// KOD II — the certificate (issuer) verification link of an offline invoice:
 /// `https://{QR host}/certificate/{context type}/{context value}/{seller NIP}/{certificate
@@ -310,7 +331,7 @@ const MAX_SERIAL_LEN: usize = 40;
 /// RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32 bytes, key ≥ 2048 bits).
 ///
 /// Checks on the parts: the context value is 1-64 characters of `[0-9A-Za-z+*-]` (10 digits
-/// for `Nip`), the seller NIP 10 digits, the serial 1-40 hexadecimal digits (written
+/// for `Nip`), the seller NIP 10 digits, the serial 1-42 hexadecimal digits (written
 /// upper-case). NIP checksums are not checked (TEST accepts any 10 digits).
 ///
 /// ```
@@ -394,7 +415,7 @@ impl<'a> CertificateLink<'a> {
             return Err(link_error(
                 "certificateSerial",
                 alloc::format!(
-                    "the certificate serial must be 1-40 hexadecimal digits, found \
+                    "the certificate serial must be 1-42 hexadecimal digits, found \
                      {certificate_serial:?}"
                 ),
             ));
@@ -502,6 +523,16 @@ impl<'a> CertificateLink<'a> {
     /// The label under KOD II: `CERTYFIKAT`.
     pub fn label(&self) -> &'static str {
         LABEL_CERTIFICATE
+    }
+
+    /// Sign (see [`crate::qr::sign::sign`]) and return the full link.
+    pub fn signed_url(
+        &self,
+        key: &crate::crypto::PrivateKey,
+        rng: &mut impl rand_core::CryptoRngCore,
+    ) -> Result<String, Error> {
+        let signature = super::sign::sign(self, key, rng)?;
+        self.url(&signature)
     }
 }
 

@@ -51,5 +51,5 @@ pub use link::{
     base64url_len, invoice_label, CertificateLink, ContextType, InvoiceLink, LABEL_CERTIFICATE,
     LABEL_OFFLINE,
 };
-pub use matrix::{EccLevel, QrMatrix, QrMatrixRef, QrModules};
+pub use matrix::{EccLevel, QrMatrix, QrMatrixRef, QrModules, DEFAULT_ECC};
 pub use render::RenderOptions;

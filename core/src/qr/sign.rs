@@ -18,6 +18,7 @@ use sha2::Sha256;
 
 use super::link::CertificateLink;
 use crate::crypto::hash::sha256;
+use crate::crypto::keys::{PrivateKey, PublicKey};
 use crate::error::{Error, ErrorCode};
 
 /// Length of an ECDSA P-256 signature in IEEE P1363 form (r‖s).
@@ -39,6 +40,56 @@ fn with_message<T>(
     let mut buf = [0u8; CertificateLink::MAX_STRING_TO_SIGN_LEN];
     let msg = link.write_string_to_sign(&mut buf)?;
     f(msg.as_bytes())
+}
+
+/// Sign the link with the private key of the issuer's KSeF `Offline` certificate: ECDSA
+/// P-256 keys give r‖s (64 bytes, deterministic — `rng` is not used), RSA keys RSASSA-PSS.
+///
+/// ```
+/// use ksef::crypto::hash::sha256;
+/// use ksef::crypto::PrivateKey;
+/// use ksef::qr::{sign, CertificateLink, ContextType};
+/// use ksef::Environment;
+///
+/// # let scalar = [7u8; 32];
+/// let key = PrivateKey::EcP256(p256::ecdsa::SigningKey::from_slice(&scalar)?);
+/// let link = CertificateLink::new(
+///     Environment::Test, ContextType::Nip, "5265877635", "5265877635", "01F20A5D352AE590",
+///     sha256(b"<Faktura>...</Faktura>"),
+/// )?;
+/// # struct NoRng;
+/// # impl rand_core::RngCore for NoRng {
+/// #     fn next_u32(&mut self) -> u32 { 0 }
+/// #     fn next_u64(&mut self) -> u64 { 0 }
+/// #     fn fill_bytes(&mut self, _: &mut [u8]) {}
+/// #     fn try_fill_bytes(&mut self, _: &mut [u8]) -> Result<(), rand_core::Error> { Ok(()) }
+/// # }
+/// # impl rand_core::CryptoRng for NoRng {}
+/// # let mut rng = NoRng; // use a real CSPRNG (e.g. rand_core::OsRng) for RSA keys
+/// let signature = sign::sign(&link, &key, &mut rng)?;
+/// sign::verify(&link, &key.public_key(), &signature)?;
+/// let url = link.url(&signature)?;
+/// assert!(url.starts_with("https://qr-test.ksef.mf.gov.pl/certificate/Nip/5265877635/"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn sign(
+    link: &CertificateLink<'_>,
+    key: &PrivateKey,
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, Error> {
+    match key {
+        PrivateKey::EcP256(k) => sign_ecdsa_p256(link, k).map(|s| s.to_vec()),
+        PrivateKey::Rsa(k) => sign_rsa_pss(link, k, rng),
+    }
+}
+
+/// Check a KOD II signature with the public key of the issuer's certificate (ECDSA: r‖s or
+/// DER; RSA: PSS with SHA-256, salt 32). Error code `QrSign` when it does not verify.
+pub fn verify(link: &CertificateLink<'_>, key: &PublicKey, signature: &[u8]) -> Result<(), Error> {
+    match key {
+        PublicKey::EcP256(k) => verify_ecdsa_p256(link, k, signature),
+        PublicKey::Rsa(k) => verify_rsa_pss(link, k, signature),
+    }
 }
 
 /// Sign with ECDSA P-256/SHA-256 (RFC 6979, deterministic): r‖s, 64 bytes. Allocation-free.
