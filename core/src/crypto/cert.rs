@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use x509_cert::Certificate as X509;
 
 use super::keys::{
-    decode_base64_lenient, no_pem_block, pem_block, pem_text, PrivateKey, PublicKey,
+    decode_base64_lenient, decode_pem_body, no_pem_block, pem_block, pem_blocks, pem_text,
+    PrivateKey, PublicKey,
 };
 use crate::error::{Error, ErrorCode};
 
@@ -71,10 +72,9 @@ impl Certificate {
     /// Reads every PEM `CERTIFICATE` block, in order (e.g. a chain file). Fails if there is none.
     pub fn chain_from_pem(pem: &str) -> Result<Vec<Certificate>, Error> {
         let mut out = Vec::new();
-        for (label, body) in super::keys::pem_blocks(pem) {
+        for (label, body) in pem_blocks(pem) {
             if label == "CERTIFICATE" {
-                let block = format!("-----BEGIN CERTIFICATE-----{body}-----END CERTIFICATE-----");
-                out.push(Certificate::from_pem(&block)?);
+                out.push(Certificate::from_der(&decode_pem_body(label, body)?)?);
             }
         }
         if out.is_empty() {
@@ -370,5 +370,9 @@ mod tests {
             Certificate::chain_from_pem(EC_KEY).unwrap_err().code(),
             ErrorCode::Certificate
         );
+        let cut = alloc::format!("{EC_CERT}-----BEGIN CERTIFICATE-----\nMIIB");
+        let e = Certificate::chain_from_pem(&cut).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Certificate);
+        assert!(e.message().contains("no END line"), "{e}");
     }
 }

@@ -313,8 +313,9 @@ pub(crate) fn pem_block<'l>(
     }
 }
 
-/// All PEM blocks as `(label, body)`: `body` is the text between the BEGIN and END lines.
-pub(crate) fn pem_blocks(text: &str) -> impl Iterator<Item = (&str, &str)> {
+/// All PEM blocks as `(label, body)`: `body` is the text between the BEGIN and END lines, or
+/// `None` for a block without an END line (the last one).
+pub(crate) fn pem_blocks(text: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
     let mut rest = text;
     core::iter::from_fn(move || loop {
         let start = rest.find("-----BEGIN ")?;
@@ -327,9 +328,8 @@ pub(crate) fn pem_blocks(text: &str) -> impl Iterator<Item = (&str, &str)> {
         let body_start = &after[label_end + 5..];
         let end_marker_pos = body_start.find("-----END ");
         let Some(end_pos) = end_marker_pos else {
-            // An unterminated block: report it with an empty body so decoding fails clearly.
             rest = "";
-            return Some((label, "\u{0}unterminated"));
+            return Some((label, None));
         };
         let body = &body_start[..end_pos];
         let tail = &body_start[end_pos + "-----END ".len()..];
@@ -340,23 +340,25 @@ pub(crate) fn pem_blocks(text: &str) -> impl Iterator<Item = (&str, &str)> {
         if label.contains('\n') || label.contains('\r') {
             continue;
         }
-        return Some((label, body));
+        return Some((label, Some(body)));
     })
 }
 
-fn decode_pem_body(label: &str, body: &str) -> Result<Vec<u8>, Error> {
+/// Decodes the body of a PEM block (see [`pem_blocks`]); errors are
+/// [`ErrorCode::Certificate`] for certificate blocks, [`ErrorCode::CryptoKey`] otherwise.
+pub(crate) fn decode_pem_body(label: &str, body: Option<&str>) -> Result<Vec<u8>, Error> {
     let code = if label.contains("CERTIFICATE") {
         ErrorCode::Certificate
     } else {
         ErrorCode::CryptoKey
     };
-    if body.starts_with('\u{0}') {
+    let Some(body) = body else {
         return Err(Error::new(
             code,
             "",
             format!("PEM `{label}` block has no END line"),
         ));
-    }
+    };
     if body.contains(':') {
         return Err(Error::new(
             code,

@@ -97,10 +97,23 @@ fn b64_field(text: &str, path: &str, code: ErrorCode) -> Result<Vec<u8>, Error> 
 // ---------------------------------------------------------------------------------------
 // Secrets
 
+/// Equality that does not stop at the first differing byte (lengths are not secret).
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Secret bytes (a decrypted key or token): wiped from memory when dropped, `Debug` shows
-/// only the length.
-#[derive(Clone, PartialEq, Eq)]
+/// only the length, `==` does not stop at the first differing byte.
+#[derive(Clone)]
 pub struct SecretBytes(Zeroizing<Vec<u8>>);
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SecretBytes {}
 
 impl SecretBytes {
     /// Wraps bytes as a secret.
@@ -283,12 +296,21 @@ pub fn decrypt_ksef_token(
 // Session key
 
 /// The symmetric key of an online or batch session (or of an invoice export): AES-256 key
-/// and CBC IV. `Debug` never shows them; they are wiped from memory when dropped.
-#[derive(Clone, PartialEq, Eq)]
+/// and CBC IV. `Debug` never shows them; they are wiped from memory when dropped; `==` does
+/// not stop at the first differing byte.
+#[derive(Clone)]
 pub struct SessionKey {
     key: [u8; KEY_LEN],
     iv: [u8; IV_LEN],
 }
+
+impl PartialEq for SessionKey {
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq(&self.key, &other.key) & ct_eq(&self.iv, &other.iv)
+    }
+}
+
+impl Eq for SessionKey {}
 
 impl Drop for SessionKey {
     fn drop(&mut self) {
@@ -877,6 +899,15 @@ pub(crate) mod tests {
         assert_ne!(a, b);
         assert_ne!(a.key_bytes()[..16], a.iv()[..]);
         assert_eq!(format!("{a:?}"), "SessionKey([redacted])");
+        assert_eq!(a, SessionKey::from_parts(*a.key_bytes(), *a.iv()));
+        assert_ne!(a, SessionKey::from_parts(*a.key_bytes(), *b.iv()));
+        assert_ne!(a, SessionKey::from_parts(*b.key_bytes(), *a.iv()));
+        assert_eq!(SecretBytes::new(vec![1, 2]), SecretBytes::new(vec![1, 2]));
+        assert_ne!(SecretBytes::new(vec![1, 2]), SecretBytes::new(vec![1, 3]));
+        assert_ne!(
+            SecretBytes::new(vec![1, 2]),
+            SecretBytes::new(vec![1, 2, 0])
+        );
         let s = SecretBytes::new(vec![1, 2, 3]);
         assert_eq!(format!("{s:?}"), "SecretBytes([redacted; 3 bytes])");
     }
