@@ -5,6 +5,7 @@
 
 mod demo;
 mod qr_cmd;
+mod sign_cmd;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -30,6 +31,14 @@ usage:
                                            KOD II link (signed with the Offline certificate's key) on stdout, label CERTYFIKAT
                                            images: [--module-px N (default 5)] [--quiet-zone N (default 4)]
   ksef number check NUMBER                 exit 0 when NUMBER is a valid KSeF number, else 1 and the reason
+  ksef sign-auth --challenge C (--nip NIP | --context-type Nip|InternalId|NipVatUe|PeppolId --context-id ID)
+                 --key KEY.pem --cert CERT.pem [--subject-type certificateSubject|certificateFingerprint]
+                 [--time RFC3339] [--schema 2.0|2.1] [--allow-ip A.B.C.D]... [--allow-range A-B]... [--allow-mask A/N]...
+                                           signed AuthTokenRequest (XAdES-BES) on stdout, for POST /auth/xades-signature;
+                                           the signing time defaults to now - 1 minute (as the official client)
+  ksef sign-xml FILE.xml --key KEY.pem --cert CERT.pem [--time RFC3339]
+                                           FILE with an enveloped XAdES-BES signature on stdout
+  ksef verify-xml FILE.xml                 check the XAdES-BES signature: exit 0 and the signer on stderr, else 1
   ksef help                                this text
 
 FILE may be `-` for standard input.";
@@ -122,6 +131,9 @@ fn run(args: &[String]) -> Result<(), Fail> {
     let Some(cmd) = args.first() else {
         return Err(usage("a command is needed"));
     };
+    if let Some(result) = sign_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
     if let Some(result) = qr_cmd::run(cmd, &args[1..]) {
         return result;
     }
