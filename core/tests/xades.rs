@@ -820,3 +820,115 @@ fn xmlsec1_signatures_verify_with_ours() {
         );
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Robustness
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Mutated signed documents and canonicalization inputs are read or refused with a typed
+/// error — never a panic — by every entry point.
+#[test]
+fn mutated_input_is_refused_never_a_panic() {
+    let (_, key, cert, _) = signers().remove(0);
+    let mut seeds: Vec<Vec<u8>> = documents()
+        .into_iter()
+        .map(|(_, xml)| xades::sign_enveloped(&xml, &key, &cert, &time()).unwrap())
+        .collect();
+    seeds.extend(c14n_inputs().into_iter().take(11).map(|(_, x)| x));
+    let snippets: [&[u8]; 14] = [
+        b"<",
+        b">",
+        b"&",
+        b"\"",
+        b"'",
+        b"]]>",
+        b"<!--",
+        b"-->",
+        b"<?",
+        b"<![CDATA[",
+        b"xmlns:a=\"",
+        b"&#0;",
+        b"\xC3",
+        b"</ds:Signature>",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut refused = 0;
+    for round in 0..4000 {
+        let mut x = seeds[round % seeds.len()].clone();
+        for _ in 0..1 + rng.below(3) {
+            if x.is_empty() {
+                break;
+            }
+            let at = rng.below(x.len());
+            match rng.below(5) {
+                0 => x[at] = rng.next() as u8,
+                1 => {
+                    let end = (at + rng.below(40)).min(x.len());
+                    x.drain(at..end);
+                }
+                2 => {
+                    let s = snippets[rng.below(snippets.len())];
+                    x.splice(at..at, s.iter().copied());
+                }
+                3 => x.truncate(at),
+                _ => {
+                    let end = (at + rng.below(60)).min(x.len());
+                    let piece = x[at..end].to_vec();
+                    x.splice(at..at, piece);
+                }
+            }
+        }
+        for m in [C14nMethod::Exclusive, C14nMethod::InclusiveWithComments] {
+            let _ = canonicalize(&x, m);
+        }
+        let _ = canonicalize_by_id(&x, "SignedProperties", C14nMethod::Exclusive, &["#default"]);
+        let _ = AuthTokenRequest::from_xml(&x);
+        if xades::verify(&x).is_err() {
+            refused += 1;
+        }
+    }
+    assert!(
+        refused > 3000,
+        "only {refused} mutated documents were refused"
+    );
+}
+
+#[test]
+fn deep_nesting_is_handled_without_recursion() {
+    let deep = |n: usize| {
+        let mut s = String::from("<r xmlns=\"urn:d\">");
+        for _ in 0..n {
+            s.push_str("<a:e xmlns:a=\"urn:a\">");
+        }
+        for _ in 0..n {
+            s.push_str("</a:e>");
+        }
+        s.push_str("</r>");
+        s
+    };
+    let ok = deep(4000);
+    let out = canonicalize(ok.as_bytes(), C14nMethod::Inclusive).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.matches("<a:e>").count(), 3999);
+    assert!(out.starts_with(r#"<r xmlns="urn:d"><a:e xmlns:a="urn:a"><a:e>"#));
+    let (_, key, cert, _) = signers().remove(0);
+    let signed = xades::sign_enveloped(ok.as_bytes(), &key, &cert, &time()).unwrap();
+    assert!(xades::verify(&signed).is_ok());
+    let e = canonicalize(deep(5000).as_bytes(), C14nMethod::Exclusive).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::XmlSyntax);
+}

@@ -43,17 +43,23 @@
 //! use ksef::crypto::{Certificate, PrivateKey};
 //! use ksef::id::Nip;
 //! use ksef::model::DateTime;
-//! use ksef::xades::{self, AuthTokenRequest};
+//! use ksef::xades::{self, AuthTokenRequest, SubjectIdentifierType};
 //!
-//! # fn demo(key_pem: &[u8], cert_pem: &[u8]) -> Result<(), ksef::Error> {
+//! # let key_pem = include_bytes!("../../tests/fixtures/xades/ec.key.pem");
+//! # let cert_pem = include_bytes!("../../tests/fixtures/xades/ec.cert.pem");
 //! let key = PrivateKey::from_pem_or_der(key_pem)?;
 //! let cert = Certificate::from_pem_or_der(cert_pem)?;
-//! let request = AuthTokenRequest::new("20250604-CR-461EA5B000-537A6BA15D-D7", Nip::parse("5265877635")?)?;
-//! let time: DateTime = "2026-02-01T10:00:00Z".parse().map_err(|e: &str| ksef::Error::new(ksef::ErrorCode::InvalidValue, "time", e))?;
-//! let signed = request.sign(&key, &cert, &time)?;
+//! let challenge = "20250604-CR-461EA5B000-537A6BA15D-D7"; // from POST /auth/challenge
+//! let request = AuthTokenRequest::new(challenge, Nip::parse("5265877635")?)?
+//!     .subject_type(SubjectIdentifierType::CertificateSubject);
+//! let time = DateTime::from_unix_seconds(1_769_936_400).unwrap(); // the caller's clock
+//! let signed: Vec<u8> = request.sign(&key, &cert, &time)?; // body of POST /auth/xades-signature
+//!
 //! let checked = xades::verify(&signed)?;
 //! assert_eq!(checked.certificate, cert);
-//! # Ok(()) }
+//! assert_eq!(checked.signing_time, Some(time));
+//! assert_eq!(AuthTokenRequest::from_xml(&signed)?, request);
+//! # Ok::<(), ksef::Error>(())
 //! ```
 
 pub mod c14n;

@@ -422,10 +422,22 @@ struct Reader<'d> {
 }
 
 impl Reader<'_> {
-    /// The child elements of `i` in `ns`, `ds:Signature` left out; anything else is refused.
+    /// The child elements of `i` in `ns`, `ds:Signature` left out; anything else (and text
+    /// other than white space) is refused.
     fn kids(&self, i: usize, ns: &str) -> Result<Vec<usize>, Error> {
         let doc = self.doc;
         let mut out = Vec::new();
+        for &c in &doc.element(i).children {
+            if let Some(dom::Node::Text(t)) = doc.nodes.get(c) {
+                if !t.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
+                    return Err(Error::new(
+                        ErrorCode::UnexpectedElement,
+                        doc.path(i),
+                        format!("text `{}` is not allowed here", t.trim()),
+                    ));
+                }
+            }
+        }
         for c in doc.child_elements(i) {
             let e = doc.element(c);
             if e.is(DS_NS, "Signature") && i == doc.root {
@@ -443,10 +455,18 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn text(&self, i: usize) -> String {
+    /// The value of a simple element (no child elements).
+    fn text(&self, i: usize) -> Result<String, Error> {
+        if let Some(c) = self.doc.child_elements(i).next() {
+            return Err(Error::new(
+                ErrorCode::UnexpectedElement,
+                self.doc.path(c),
+                "a value is expected here, not an element",
+            ));
+        }
         let t = self.doc.text(i);
         // xsd:token values: surrounding white space is not part of the value
-        String::from(t.trim_matches([' ', '\t', '\n', '\r']))
+        Ok(String::from(t.trim_matches([' ', '\t', '\n', '\r'])))
     }
 
     fn expect<'k>(
@@ -492,13 +512,13 @@ impl Reader<'_> {
         let kids = self.kids(doc.root, ns)?;
         let mut it = kids.iter();
         let ch = self.expect(&mut it, doc.root, "Challenge")?;
-        let challenge = self.text(ch);
+        let challenge = self.text(ch)?;
         let ctx = self.expect(&mut it, doc.root, "ContextIdentifier")?;
         let ctx_kids = self.kids(ctx, ns)?;
         let context = match ctx_kids.as_slice() {
             [one] => {
                 let e = doc.element(*one);
-                ContextIdentifier::parse(&e.local, &self.text(*one))
+                ContextIdentifier::parse(&e.local, &self.text(*one)?)
                     .map_err(|err| Error::new(err.code(), doc.path(*one), err.message()))?
             }
             [] => {
@@ -518,7 +538,7 @@ impl Reader<'_> {
         };
         let st = self.expect(&mut it, doc.root, "SubjectIdentifierType")?;
         let subject_type: SubjectIdentifierType = self
-            .text(st)
+            .text(st)?
             .parse()
             .map_err(|e: Error| Error::new(e.code(), doc.path(st), e.message()))?;
         let mut req = AuthTokenRequest::new(&challenge, context)
@@ -561,7 +581,7 @@ impl Reader<'_> {
         let mut stage = 0;
         for c in self.kids(allowed, ns)? {
             let e = doc.element(c);
-            let v = self.text(c);
+            let v = self.text(c)?;
             let bad = |what: &str| {
                 Error::new(
                     ErrorCode::InvalidValue,
@@ -721,6 +741,12 @@ mod tests {
                 "</SubjectIdentifierType><Extra/>",
                 ErrorCode::UnexpectedElement,
                 "Extra",
+            ),
+            (
+                "<ContextIdentifier>",
+                "<ContextIdentifier>text",
+                ErrorCode::UnexpectedElement,
+                "ContextIdentifier",
             ),
         ] {
             let bad = ok.replacen(from, to, 1);

@@ -19,8 +19,9 @@ use crate::model::DateTime;
 /// The smallest RSA key KSeF accepts for XAdES (`auth/podpis-xades.md`), in bits.
 const MIN_RSA_BITS: usize = 2048;
 
-/// Options of [`sign_enveloped_with`].
+/// Options of [`sign_enveloped_with`] (start from `SignOptions::default()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignOptions {
     /// The `Id` of `ds:Signature` (default `Signature`). When the document already uses it,
     /// `-2`, `-3`, … is appended.
