@@ -379,6 +379,11 @@ impl<'a> CertificateLink<'a> {
         + 1
         + 43;
 
+    /// The longest link with an ECDSA P-256 signature these checks allow (303 bytes): a
+    /// buffer this long always fits [`Self::write_url`] with a 64-byte signature.
+    pub const MAX_ECDSA_URL_LEN: usize =
+        "https://".len() + Self::MAX_STRING_TO_SIGN_LEN + 1 + base64url_len(64);
+
     /// A link from its parts (see the type's documentation for the checks).
     pub fn new(
         env: Environment,

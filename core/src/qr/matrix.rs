@@ -168,6 +168,14 @@ pub const KOD1_BUFFER_LEN: usize =
         None => MAX_BUFFER_LEN,
     };
 
+/// Buffer length for any KOD II link with an ECDSA P-256 signature at level M (version 13,
+/// 597 bytes; typical links need version 10 or 11).
+pub const KOD2_ECDSA_BUFFER_LEN: usize =
+    match buffer_len_for(crate::qr::CertificateLink::MAX_ECDSA_URL_LEN, DEFAULT_ECC) {
+        Some(n) => n,
+        None => MAX_BUFFER_LEN,
+    };
+
 /// Read access to a QR module matrix (both [`QrMatrixRef`] and [`QrMatrix`]).
 pub trait QrModules {
     /// Modules per side (21 to 177), without the quiet zone.
@@ -451,6 +459,9 @@ mod tests {
         }
         assert_eq!(byte_capacity(6, EccLevel::Medium), 106);
         assert_eq!(KOD1_BUFFER_LEN, buffer_len(6));
+        assert_eq!(crate::qr::CertificateLink::MAX_ECDSA_URL_LEN, 303);
+        assert_eq!(KOD2_ECDSA_BUFFER_LEN, buffer_len(13));
+        assert_eq!(KOD2_ECDSA_BUFFER_LEN, 597);
         assert_eq!(MAX_BUFFER_LEN, 3918);
     }
 
