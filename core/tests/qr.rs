@@ -536,3 +536,56 @@ fn kod2_with_an_openssl_certificate() {
     assert_eq!(sig.len(), 64);
     sign::verify(&link, &cert.public_key().unwrap(), &sig).unwrap();
 }
+
+/// Arbitrary text never panics the parsers and link builders; it is refused with a typed
+/// error or accepted.
+#[test]
+fn arbitrary_input_never_panics() {
+    let alphabet: Vec<char> = "0123456789ABCDEFabcdef-_+*/=: ąłżé€\u{0}\u{10FFFF}"
+        .chars()
+        .collect();
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let hash = sha256(b"x");
+    let date = Date::new(2026, 2, 1).unwrap();
+    let m = QrMatrix::encode("x", DEFAULT_ECC).unwrap();
+    for round in 0..5_000 {
+        let len = (next() % 48) as usize;
+        let mut s: String = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        if round % 3 == 0 {
+            // near-misses of a valid number
+            let mut v: Vec<char> = "5265877635-20250826-0100001AF629-AF".chars().collect();
+            let i = (next() % v.len() as u64) as usize;
+            v[i] = alphabet[(next() % alphabet.len() as u64) as usize];
+            s = v.into_iter().collect();
+        }
+        let _ = KsefNumber::parse(&s);
+        let _ = KsefNumber::from_prefix(&s);
+        let _ = Sha256Hash::from_base64(&s);
+        let _ = Sha256Hash::from_base64url(&s);
+        let _ = s.parse::<Environment>();
+        let _ = s.parse::<ContextType>();
+        let _ = InvoiceLink::new(Environment::Test, &s, date, hash);
+        for t in [ContextType::Nip, ContextType::NipVatUe] {
+            if let Ok(l) = CertificateLink::new(Environment::Test, t, &s, "9999999999", &s, hash) {
+                let mut small = [0u8; 16];
+                let _ = l.write_url(&[1, 2, 3], &mut small);
+                assert!(l.url(&[1]).unwrap().starts_with("https://"));
+            }
+        }
+        if let Ok(r) = render::Raster::new(&m, &s, &RenderOptions::default()) {
+            let mut row = vec![0u8; r.row_bytes()];
+            r.row_into(r.height() - 1, &mut row).unwrap();
+        }
+        if round % 50 == 0 {
+            let _ = render::svg(&m, Some(&s), &RenderOptions::default());
+        }
+    }
+}
