@@ -48,6 +48,10 @@ impl Default for SignOptions {
 /// The signature is inserted before the root element's end tag; every other byte of the
 /// input is kept. The result is checked with [`super::verify`] before it is returned.
 ///
+/// Nothing random is needed: ECDSA nonces follow RFC 6979, and RSA PKCS#1 v1.5 signing runs
+/// without blinding (so the `rsa` crate's timing advisory RUSTSEC-2023-0071 applies to RSA
+/// keys; EC keys, which KSeF issues, are not affected).
+///
 /// Errors: the XML cannot be read (the codes of [`c14n::canonicalize`]); the key does not
 /// belong to the certificate, or is an RSA key under 2048 bits, or an id is not usable
 /// ([`ErrorCode::XmlSignature`]); `signing_time` is out of the years 1–9999
