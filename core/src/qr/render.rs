@@ -5,7 +5,7 @@
 //!   receipt printers); allocation-free. The label is drawn with a built-in 5×7 font (digits,
 //!   A-Z with lower case drawn as upper case, space, `- . / :`).
 //! - [`svg`]: SVG text (the label as a `<text>` element, any characters).
-//! - [`png`] / [`write_png`] (feature `std`): a 1-bit grayscale PNG of the raster.
+//! - [`png()`] / [`write_png`] (feature `std`): a 1-bit grayscale PNG of the raster.
 //!
 //! ```
 //! use ksef::qr::render::{svg, Raster, RenderOptions};
