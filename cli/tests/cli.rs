@@ -64,7 +64,7 @@ fn invalid_input_exits_1_with_the_path() {
     );
     let broken = ksef(
         &["parse", "-"],
-        Some(b"<Faktura xmlns=\"http://crd.gov.pl/wzor/2025/06/25/13775/\"><oops></Faktura>"),
+        Some(b"<Faktura xmlns=\"http://crd.gov.pl/wzor/2025/06/25/13775/\"><Naglowek a=b>"),
     );
     assert_eq!(broken.status.code(), Some(1));
     assert!(
