@@ -860,6 +860,13 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
     }
 }
 
+/// Element name equality with cheap rejections first: most probes are for absent elements.
+#[inline(always)]
+pub(crate) fn name_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.last() == b.last() && a == b
+}
+
 // ---- the cursor the generated builders use: a tree (JSON) or the XML stream ----------
 
 /// The generated builders read through this: the JSON tree, or the streaming XML reader.
@@ -879,7 +886,7 @@ impl<'s, 'a> Cursor<'s, 'a> {
                     return Ok(None);
                 }
                 match c.peek_name()? {
-                    Some(n) if n == f.name => Ok(Some(c.take(f))),
+                    Some(n) if name_eq(n, f.name) => Ok(Some(c.take(f))),
                     _ if sv.has_all(f.req) => Err(self.missing(f.name)),
                     _ => Ok(None),
                 }
@@ -906,7 +913,7 @@ impl<'s, 'a> Cursor<'s, 'a> {
                     return Ok(None);
                 }
                 match c.peek_name()? {
-                    Some(n) if n == f.name => Ok(Some(c.take(f))),
+                    Some(n) if name_eq(n, f.name) => Ok(Some(c.take(f))),
                     _ => Ok(None),
                 }
             }

@@ -562,7 +562,7 @@ impl<'s, 'a> StreamCursor<'s, 'a> {
         let repeatable = f.max[0] > 1 || f.max[1] > 1;
         let index = match self.s.open.last_mut() {
             Some(parent) => {
-                if parent.last_child == p.local {
+                if crate::model::rt::name_eq(parent.last_child, p.local) {
                     parent.last_count += 1;
                 } else {
                     parent.last_child = p.local;
@@ -691,11 +691,16 @@ impl<'s, 'a> StreamCursor<'s, 'a> {
             };
             if lt > start {
                 let raw = &sc.src[start..lt];
-                if raw.as_bytes().contains(&b']') && raw.contains("]]>") {
-                    return Err(sc.syntax(start, "`]]>` is not allowed in text"));
+                // one pass decides whether the text needs any work at all
+                if raw.bytes().any(|c| matches!(c, b']' | b'&' | b'\r')) {
+                    if raw.contains("]]>") {
+                        return Err(sc.syntax(start, "`]]>` is not allowed in text"));
+                    }
+                    let v = unescape(raw, sc.src, start)?;
+                    append(&mut out, v);
+                } else {
+                    append(&mut out, Cow::Borrowed(raw));
                 }
-                let v = unescape(raw, sc.src, start)?;
-                append(&mut out, v);
             }
             sc.i = lt;
             match sc.b.get(lt + 1) {
@@ -768,6 +773,7 @@ impl<'s, 'a> StreamCursor<'s, 'a> {
     }
 }
 
+#[inline]
 fn append<'a>(out: &mut Cow<'a, str>, v: Cow<'a, str>) {
     if out.is_empty() {
         *out = v;
