@@ -194,7 +194,52 @@ fn check_core() -> Result<(), String> {
     if ksef::id::Nip::parse("9999999999").is_err() || ksef::id::Nip::parse("9999999990").is_ok() {
         return Err(String::from("Nip checksum"));
     }
+    if ksef::id::KsefNumber::parse("5265877635-20250826-0100001AF629-AF").is_err() {
+        return Err(String::from("KSeF number"));
+    }
+    // hash, KOD I and the QR matrix
+    let hash = ksef::crypto::hash::sha256(FA3);
+    let mut b64 = [0u8; 43];
+    if hash.base64url_into(&mut b64) != "X-wQflQVyRs1fImlI-xDPnWk1V37hys4O1lkx9iJbSA" {
+        return Err(String::from("sha256 base64url"));
+    }
+    let link = ksef::qr::InvoiceLink::from_invoice_xml(ksef::Environment::Test, FA3)
+        .map_err(|e| format!("KOD I: {e:?}"))?;
+    let url = link.url();
+    if !url.starts_with("https://qr-test.ksef.mf.gov.pl/invoice/9999999999/15-02-2026/") {
+        return Err(format!("KOD I url {url}"));
+    }
+    let m = ksef::qr::QrMatrix::encode(&url, ksef::qr::DEFAULT_ECC)
+        .map_err(|e| format!("QR: {e:?}"))?;
+    if ksef::qr::QrModules::size(&m) < 21 || m.version() == 0 {
+        return Err(String::from("QR size"));
+    }
+    // session crypto: AES-256-CBC round trip with fixed key material
+    let key = ksef::crypto::SessionKey::from_parts([7; 32], [9; 16]);
+    let req = key.encrypt_invoice(FA3);
+    let ct = base64_decode(&req.encrypted_invoice_content)?;
+    let plain = key.decrypt(&ct).map_err(|e| format!("decrypt: {e:?}"))?;
+    if plain != FA3 {
+        return Err(String::from("AES round trip"));
+    }
+    // XAdES: the auth request and its exclusive canonical form
+    let nip = ksef::id::Nip::parse("5265877635").map_err(|e| format!("{e:?}"))?;
+    let auth = ksef::xades::AuthTokenRequest::new("20250625-CR-20F5EE4000-DA48AE4124-46", nip)
+        .map_err(|e| format!("auth request: {e:?}"))?;
+    let c14n =
+        ksef::xades::c14n::canonicalize(&auth.to_xml(), ksef::xades::c14n::C14nMethod::Exclusive)
+            .map_err(|e| format!("c14n: {e:?}"))?;
+    if !c14n.starts_with(b"<AuthTokenRequest") {
+        return Err(String::from("c14n output"));
+    }
     Ok(())
+}
+
+fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| format!("base64: {e}"))
 }
 
 #[unsafe(no_mangle)]
