@@ -1,37 +1,11 @@
 //! The `ksef` binary: outputs, exit codes (0 ok, 1 invalid input, 2 usage/I-O), and messages
 //! that name the place of the problem, never a panic trace.
 
-use std::io::Write;
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
-fn spec() -> PathBuf {
-    std::env::var("KSEF_SPEC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/ksef-spec")
-        })
-}
-
-fn ksef(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ksef"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(data) = stdin {
-        child.stdin.take().unwrap().write_all(data).unwrap();
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{run as ksef, spec, stderr};
 
 #[test]
 fn parse_render_validate_round_trip() {

@@ -1,15 +1,15 @@
 //! `ksef hash`, `ksef qr invoice|cert`, `ksef number check`: outputs against the spec's test
 //! vectors, signatures checked with OpenSSL, images read back with zbarimg (`make deps`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn spec() -> PathBuf {
-    std::env::var("KSEF_SPEC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/ksef-spec")
-        })
+use common::{spec, stderr, stdout};
+
+fn ksef(args: &[&str]) -> Output {
+    common::run(args, None)
 }
 
 fn sample() -> String {
@@ -28,21 +28,6 @@ fn tmp(name: &str) -> PathBuf {
 
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-fn ksef(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ksef"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn ok(o: &Output) -> String {

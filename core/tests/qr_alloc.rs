@@ -2,8 +2,9 @@
 //! string to sign + ECDSA signature + link, QR matrix, raster rows, KSeF number check —
 //! allocates nothing when given caller buffers.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod common;
+
+use common::{allocs, Counting};
 
 use ksef::crypto::hash::{Sha256Hash, Sha256Hasher};
 use ksef::id::KsefNumber;
@@ -16,38 +17,8 @@ use ksef::qr::sign::sign_ecdsa_p256;
 use ksef::qr::{CertificateLink, ContextType, InvoiceLink};
 use ksef::Environment;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts calls on the current thread.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn allocs<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCS.with(Cell::get);
-    let r = f();
-    (r, ALLOCS.with(Cell::get) - before)
-}
 
 #[test]
 fn the_small_device_path_allocates_nothing() {

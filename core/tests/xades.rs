@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::Rng;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -823,22 +824,6 @@ fn xmlsec1_signatures_verify_with_ours() {
 
 // ------------------------------------------------------------------------------------------
 // Robustness
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Mutated signed documents and canonicalization inputs are read or refused with a typed
 /// error — never a panic — by every entry point.

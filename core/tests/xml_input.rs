@@ -209,6 +209,22 @@ fn bad_values_name_the_element() {
 }
 
 #[test]
+fn processing_instructions_are_skipped_but_a_late_declaration_is_refused() {
+    let lf = sample01().replace("\r\n", "\n");
+    let base = xml::parse(lf.as_bytes()).unwrap().invoice;
+    let pi = lf
+        .replace("<Fa>", "<Fa><?xml-stylesheet href=\"a.xsl\"?>")
+        .replace(
+            "<P_2>FV2026/02/150</P_2>",
+            "<P_2>FV2026/<?app x?>02/150</P_2>",
+        )
+        .replace("</Faktura>", "</Faktura>\n<?tail?>\n<!-- end -->\n");
+    assert_eq!(xml::parse(pi.as_bytes()).unwrap().invoice, base);
+    let late = lf.replace("<Fa>", "<Fa><?xml version=\"1.0\"?>");
+    assert_eq!(err(&late).code(), ErrorCode::XmlSyntax);
+}
+
+#[test]
 fn namespace_scopes_end_with_their_element() {
     let lf = sample01().replace("\r\n", "\n");
     // a child re-declaring the same default namespace is fine; a sibling after a child that

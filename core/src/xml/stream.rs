@@ -96,27 +96,32 @@ impl<'a> Stream<'a> {
                 return Err(self.sc.syntax(at, "text outside the root element"));
             }
             match b.get(at + 1) {
-                Some(b'?') => {
-                    let Some(end) = self.sc.find(b"?>", at + 2) else {
-                        return Err(self.sc.syntax(at, "unterminated processing instruction"));
-                    };
-                    let body = &self.sc.src[at + 2..end];
-                    let target = body
-                        .split(|c: char| c.is_ascii_whitespace())
-                        .next()
-                        .unwrap_or("");
-                    if target.eq_ignore_ascii_case("xml") {
-                        if at != 0 {
-                            return Err(self.sc.syntax(at, "the XML declaration must come first"));
-                        }
-                        check_encoding(body)?;
-                    }
-                    self.sc.i = end + 2;
-                }
+                Some(b'?') => self.processing_instruction(at)?,
                 Some(b'!') => self.markup_decl(at)?,
                 _ => return Ok(()),
             }
         }
+    }
+
+    /// `<?target …?>` at `at`: skipped. The XML declaration (`<?xml …?>`) is only allowed at
+    /// the very start, where its encoding must be UTF-8.
+    fn processing_instruction(&mut self, at: usize) -> Result<(), Error> {
+        let Some(end) = self.sc.find(b"?>", at + 2) else {
+            return Err(self.sc.syntax(at, "unterminated processing instruction"));
+        };
+        let body = &self.sc.src[at + 2..end];
+        let target = body
+            .split(|c: char| c.is_ascii_whitespace())
+            .next()
+            .unwrap_or("");
+        if target.eq_ignore_ascii_case("xml") {
+            if at != 0 {
+                return Err(self.sc.syntax(at, "the XML declaration must come first"));
+            }
+            check_encoding(body)?;
+        }
+        self.sc.i = end + 2;
+        Ok(())
     }
 
     /// `<!--`, `<!DOCTYPE` (refused), anything else `<!` is an error. CDATA is handled by text.
@@ -409,16 +414,7 @@ impl<'a> Stream<'a> {
                     }
                     self.markup_decl(j)?;
                 }
-                Some(b'?') => {
-                    let Some(end) = self.sc.find(b"?>", j + 2) else {
-                        return Err(self.sc.syntax(j, "unterminated processing instruction"));
-                    };
-                    let target = &self.sc.src[j + 2..end];
-                    if target.len() >= 3 && target[..3].eq_ignore_ascii_case("xml") {
-                        return Err(self.sc.syntax(j, "the XML declaration must come first"));
-                    }
-                    self.sc.i = end + 2;
-                }
+                Some(b'?') => self.processing_instruction(j)?,
                 _ => {
                     let p = self.read_start_tag(false)?;
                     self.peeked = p;
@@ -487,12 +483,7 @@ impl<'a> Stream<'a> {
             }
             match b.get(at + 1) {
                 Some(b'!') if b[at..].starts_with(b"<!--") => self.markup_decl(at)?,
-                Some(b'?') => {
-                    let Some(end) = self.sc.find(b"?>", at + 2) else {
-                        return Err(self.sc.syntax(at, "unterminated processing instruction"));
-                    };
-                    self.sc.i = end + 2;
-                }
+                Some(b'?') => self.processing_instruction(at)?,
                 _ => return Err(self.sc.syntax(at, "content after the root element")),
             }
         }
@@ -719,12 +710,7 @@ impl<'s, 'a> StreamCursor<'s, 'a> {
                     sc.i = end + 3;
                 }
                 Some(b'!') => self.s.markup_decl(lt)?,
-                Some(b'?') => {
-                    let Some(end) = self.s.sc.find(b"?>", lt + 2) else {
-                        return Err(self.s.sc.syntax(lt, "unterminated processing instruction"));
-                    };
-                    self.s.sc.i = end + 2;
-                }
+                Some(b'?') => self.s.processing_instruction(lt)?,
                 _ => {
                     let name = self.s.open.last().map_or("", |o| o.local);
                     return Err(Error::new(
