@@ -800,18 +800,29 @@ def elem_names(node, out=None):
 
 
 def make_choice_field(group, owner, gpath, all_mask):
+    """A choice inside a sequence: an enum-typed field of the owner."""
     first = first_elem_name(group)
     ename = uniq_type_name(camel(first) + "Wybor", owner)
+    shape = choice_shape(group, ename)
+    opt = any(mn == 0 for mn, _ in group.occ.values()) or group.mask != all_mask or gpath
+    fld = Field(group, snake(first) + "_wybor", ename, bool(opt), False, gpath)
+    fld.shape = shape
+    shape.inline = True
+    return fld
+
+
+def choice_shape(group, ename):
+    """The enum for a choice: one variant per branch (a single element, or a flattened group)."""
     shape = Shape("enum", ename)
     shape.node = group
     SHAPES.append(shape)
-    seen_names = set()
+    seen = set()
     for br in group.children:
         vname = camel(first_elem_name(br))
         names = elem_names(br)
-        if seen_names & set(names):
+        if seen & set(names):
             raise SystemExit(f"choice {ename}: element names shared between branches")
-        seen_names |= set(names)
+        seen |= set(names)
         if br.kind == "element":
             f = make_field(br, ename, None, br.mask)
             shape.variants.append([vname, None, f, br, names])
@@ -819,11 +830,7 @@ def make_choice_field(group, owner, gpath, all_mask):
             fs, gs = [], []
             flatten(br, ename, [], fs, gs, br.mask)
             shape.variants.append([vname, fs, gs, br, names])
-    opt = any(mn == 0 for mn, _ in group.occ.values()) or group.mask != all_mask or gpath
-    fld = Field(group, snake(first) + "_wybor", ename, bool(opt), False, gpath)
-    fld.shape = shape
-    shape.inline = True
-    return fld
+    return shape
 
 
 def make_field(me, owner, gpath, all_mask):
@@ -886,24 +893,9 @@ def shape_for_complex(mc, elem_name, owner):
 
 
 def make_choice_field_named(group, ename):
+    """A complex type whose whole content is one choice: the type is the enum itself."""
     USED_NAMES.add(ename)
-    shape = Shape("enum", ename)
-    shape.node = group
-    SHAPES.append(shape)
-    seen = set()
-    for br in group.children:
-        vname = camel(first_elem_name(br))
-        names = elem_names(br)
-        if seen & set(names):
-            raise SystemExit(f"choice {ename}: element names shared between branches")
-        seen |= set(names)
-        if br.kind == "element":
-            f = make_field(br, ename, None, br.mask)
-            shape.variants.append([vname, None, f, br, names])
-        else:
-            fs, gs = [], []
-            flatten(br, ename, [], fs, gs, br.mask)
-            shape.variants.append([vname, fs, gs, br, names])
+    shape = choice_shape(group, ename)
     fld = Field(group, "", ename, False, False, None)
     fld.shape = shape
     return fld
