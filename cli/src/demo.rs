@@ -152,12 +152,17 @@ fn invoices() -> Result<Vec<(&'static str, &'static str, Faktura)>, Error> {
 
 /// Run the demo, writing files into `dir`.
 pub fn run(dir: &Path) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let list = invoices().map_err(|e| format!("building the demo invoices failed: {e}"))?;
-    println!(
+    writeln!(
+        out,
         "{:<16} {:>6} {:>10} {:>10} {:>10}  what",
         "invoice", "kind", "net", "vat", "total"
-    );
+    )
+    .map_err(io)?;
     for (name, what, inv) in &list {
         let xml_bytes = xml::emit(inv, SchemaVersion::Fa3).map_err(|e| format!("{name}: {e}"))?;
         let json = inv.to_json().map_err(|e| format!("{name}: {e}"))?;
@@ -176,6 +181,21 @@ pub fn run(dir: &Path) -> Result<(), String> {
         if !report.is_valid() {
             return Err(format!("{name}: {:?}", report.issues));
         }
+        // KOD I: the verification link printed on the invoice before KSeF has assigned a
+        // number (label OFFLINE); a PNG of it beside the XML
+        let link = ksef::qr::InvoiceLink::from_invoice_xml(ksef::Environment::Test, &xml_bytes)
+            .map_err(|e| format!("{name}: KOD I: {e}"))?;
+        let url = link.url();
+        let matrix = ksef::qr::QrMatrix::encode(&url, ksef::qr::DEFAULT_ECC)
+            .map_err(|e| format!("{name}: QR: {e}"))?;
+        let png = ksef::qr::render::png(
+            &matrix,
+            Some(link.label(None)),
+            &ksef::qr::RenderOptions::default(),
+        )
+        .map_err(|e| format!("{name}: PNG: {e}"))?;
+        std::fs::write(dir.join(format!("{name}.kod1.png")), png)
+            .map_err(|e| format!("{name}: {e}"))?;
         // FA(2) has no JST/GV flags; everything else must be expressible as it is
         let mut inv2 = inv.clone();
         inv2.podmiot2.jst = None;
@@ -211,19 +231,24 @@ pub fn run(dir: &Path) -> Result<(), String> {
             .iter()
             .flatten()
             .sum();
-        println!(
-            "{:<16} {:>6} {:>10} {:>10} {:>10}  {what}\n{:<16} as FA(2): {fa2}",
+        writeln!(
+        out,
+            "{:<16} {:>6} {:>10} {:>10} {:>10}  {what}\n{:<16} as FA(2): {fa2}\n{:<16} KOD I:    {url}",
             name,
             fa.rodzaj_faktury.code(),
             net,
             vat,
             fa.p_15,
+            "",
             ""
-        );
+        )
+        .map_err(io)?;
     }
-    println!(
+    writeln!(
+        out,
         "\nwrote FA(3) XML, JSON (and FA(2) XML where possible) to {}",
         dir.display()
-    );
+    )
+    .map_err(io)?;
     Ok(())
 }

@@ -155,10 +155,7 @@ fn run(args: &[String]) -> Result<(), Fail> {
             let dir = o.files.first().map_or("target/demo", String::as_str);
             demo::run(std::path::Path::new(dir)).map_err(|e| Fail(format!("demo failed: {e}"), 1))
         }
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
+        "help" | "--help" | "-h" => write_stdout(format!("{USAGE}\n").as_bytes()),
         other => Err(usage(&format!("unknown command `{other}`"))),
     }
 }

@@ -106,6 +106,17 @@ fn demo_writes_valid_invoices() {
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))
         .collect();
     assert!(xmls.len() >= 5);
+    let pngs = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".kod1.png")
+        })
+        .count();
+    assert_eq!(pngs, 5, "a KOD I image per invoice");
     for p in xmls {
         let v = ksef(&["validate", p.to_str().unwrap()], None);
         assert_eq!(v.status.code(), Some(0), "{}: {}", p.display(), stderr(&v));
