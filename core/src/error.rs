@@ -77,6 +77,23 @@ pub enum ErrorCode {
     Canonicalization = 452,
     /// An algorithm, transform or reference form the verifier does not support.
     SignatureUnsupported = 453,
+    // 50x-52x: talking to the KSeF API (`http`, `retry`)
+    /// KSeF refused the request (HTTP 4xx); the message names the KSeF exception codes.
+    ApiError = 500,
+    /// Too many requests (HTTP 429); wait for `Retry-After` before trying again.
+    RateLimited = 501,
+    /// The access token is missing, expired or invalid (HTTP 401).
+    Unauthorized = 502,
+    /// The request could not be sent or its response not received (connection, TLS, I/O).
+    Transport = 503,
+    /// The request timed out before a response arrived.
+    Timeout = 504,
+    /// The authenticated context may not do this (HTTP 403, e.g. missing permissions).
+    Forbidden = 505,
+    /// KSeF failed to process the request (HTTP 5xx).
+    ServerError = 506,
+    /// KSeF rejected an invoice as a duplicate (invoice status 440) of one it already holds.
+    Duplicate = 507,
 }
 
 impl ErrorCode {
@@ -116,6 +133,14 @@ impl ErrorCode {
             Self::SignatureInvalid => "signature_invalid",
             Self::Canonicalization => "canonicalization",
             Self::SignatureUnsupported => "signature_unsupported",
+            Self::ApiError => "api_error",
+            Self::RateLimited => "rate_limited",
+            Self::Unauthorized => "unauthorized",
+            Self::Transport => "transport",
+            Self::Timeout => "timeout",
+            Self::Forbidden => "forbidden",
+            Self::ServerError => "server_error",
+            Self::Duplicate => "duplicate",
         }
     }
 
@@ -149,6 +174,14 @@ impl ErrorCode {
         Self::SignatureInvalid,
         Self::Canonicalization,
         Self::SignatureUnsupported,
+        Self::ApiError,
+        Self::RateLimited,
+        Self::Unauthorized,
+        Self::Transport,
+        Self::Timeout,
+        Self::Forbidden,
+        Self::ServerError,
+        Self::Duplicate,
     ];
 }
 
