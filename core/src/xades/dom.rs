@@ -56,6 +56,8 @@ pub(crate) struct Element {
     pub children: Vec<usize>,
     /// The parent element (`None` for the root).
     pub parent: Option<usize>,
+    /// Byte offset of the `<` of the start tag.
+    pub start: usize,
     /// Byte offset just after the end tag (or after `/>`).
     pub end: usize,
     /// Byte offset of the `<` of the end tag (equal to `end - 2` of `/>` when self-closing).
@@ -259,6 +261,7 @@ static EMPTY: Element = Element {
     attrs: Vec::new(),
     children: Vec::new(),
     parent: None,
+    start: 0,
     end: 0,
     end_tag: 0,
     self_closing: false,
@@ -714,6 +717,7 @@ impl<'a> Parser<'a> {
             attrs: Vec::new(),
             children: Vec::new(),
             parent,
+            start: start + self.bom,
             end: self.i + self.bom,
             end_tag: self.i.saturating_sub(2) + self.bom,
             self_closing,

@@ -63,7 +63,7 @@
 //! ```
 
 pub mod c14n;
-mod dom;
+pub(crate) mod dom;
 mod request;
 mod sign;
 mod verify;
