@@ -232,7 +232,45 @@ fn check_core() -> Result<(), String> {
     if !c14n.starts_with(b"<AuthTokenRequest") {
         return Err(String::from("c14n output"));
     }
+    // protocol groundwork: a KSeF 429 answer becomes a retry at its Retry-After
+    let resp = ksef::http::Response::new(
+        429,
+        alloc::vec![(String::from("Retry-After"), String::from("2"))],
+        Vec::new(),
+    );
+    let outcome = ksef::retry::Outcome::of_result(&Ok(resp), 1_000);
+    let mut policy = ksef::retry::RetryPolicy::new(3, 100, 1_000, 60_000);
+    policy.start(1_000);
+    match policy.decide(1_000, 1, &outcome, false, &mut Lcg(7)) {
+        ksef::retry::Decision::Retry { at_ms: 3_000 } => {}
+        other => return Err(format!("retry decision: {other:?}")),
+    }
     Ok(())
+}
+
+/// A tiny deterministic RNG: the core takes randomness from its caller.
+struct Lcg(u64);
+
+impl ksef::crypto::rand_core::RngCore for Lcg {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for b in dest {
+            *b = self.next_u64() as u8;
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), ksef::crypto::rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
 }
 
 fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
