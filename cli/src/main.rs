@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 the input is invalid (with the reasons on stderr), 2 usage or I/O
 //! error.
 
+mod args;
 mod demo;
 mod qr_cmd;
 mod sign_cmd;
@@ -83,27 +84,20 @@ struct Opts {
 }
 
 fn parse_opts(args: &[String]) -> Result<Opts, Fail> {
-    let mut o = Opts::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--schema" => {
-                let v = it
-                    .next()
-                    .ok_or_else(|| usage("--schema needs a value (fa3 or fa2)"))?;
-                o.schema = Some(v.parse().map_err(|e: Error| usage(e.message()))?);
-            }
-            "--today" => {
-                let v = it
-                    .next()
-                    .ok_or_else(|| usage("--today needs a date (YYYY-MM-DD)"))?;
+    let a = args::split(args, &["--schema", "--today"])?;
+    let mut o = Opts {
+        files: a.files,
+        ..Opts::default()
+    };
+    for (name, v) in a.options {
+        match name.as_str() {
+            "--schema" => o.schema = Some(v.parse().map_err(|e: Error| usage(e.message()))?),
+            _ => {
                 o.today = Some(
                     v.parse()
                         .map_err(|e: &str| usage(&format!("--today {v}: {e}")))?,
-                );
+                )
             }
-            s if s.starts_with("--") => return Err(usage(&format!("unknown option {s}"))),
-            s => o.files.push(s.to_string()),
         }
     }
     Ok(o)

@@ -49,26 +49,17 @@ struct QrOpts {
 }
 
 fn parse_qr_opts(args: &[String], allowed: &[&str]) -> Result<QrOpts, Fail> {
-    let mut o = QrOpts::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let name = a.as_str();
-        if !name.starts_with("--") || name == "-" {
-            o.files.push(a.clone());
-            continue;
-        }
-        if !allowed.contains(&name) {
-            return Err(usage(&format!("unknown option {name}")));
-        }
-        let v = it
-            .next()
-            .ok_or_else(|| usage(&format!("{name} needs a value")))?
-            .clone();
+    let a = crate::args::split(args, allowed)?;
+    let mut o = QrOpts {
+        files: a.files,
+        ..QrOpts::default()
+    };
+    for (name, v) in a.options {
         let number = |v: &str| -> Result<u32, Fail> {
             v.parse()
                 .map_err(|_| usage(&format!("{name} needs a number, not {v:?}")))
         };
-        match name {
+        match name.as_str() {
             "--env" => o.env = Some(v.parse().map_err(|e: ksef::Error| usage(e.message()))?),
             "--ksef-number" => o.ksef_number = Some(v),
             "--png" => o.png = Some(v),

@@ -40,21 +40,13 @@ struct Opts {
 }
 
 fn parse(args: &[String], allowed: &[&str]) -> Result<Opts, Fail> {
-    let mut o = Opts::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let name = a.as_str();
-        if !name.starts_with("--") {
-            o.files.push(a.clone());
-            continue;
-        }
-        if !allowed.contains(&name) {
-            return Err(usage(&format!("unknown option {name}")));
-        }
-        let v = it
-            .next()
-            .ok_or_else(|| usage(&format!("{name} needs a value")))?
-            .clone();
+    let a = crate::args::split(args, allowed)?;
+    let mut o = Opts {
+        files: a.files,
+        ..Opts::default()
+    };
+    for (name, v) in a.options {
+        let name = name.as_str();
         let bad = |what: &str| usage(&format!("{name} {v}: {what}"));
         match name {
             "--challenge" => o.challenge = Some(v),
