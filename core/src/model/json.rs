@@ -15,7 +15,7 @@ use crate::xml::writer::PathStack;
 
 /// Read a JSON document into an (unordered) element tree rooted at `root_name`.
 pub(crate) fn tree_of<'v>(v: &'v Value, root_name: &'static str) -> Result<Tree<'v>, Error> {
-    let mut t = Tree::new(false, 256);
+    let mut t = Tree::new(256);
     let Value::Object(_) = v else {
         return Err(Error::new(
             ErrorCode::JsonSyntax,

@@ -438,16 +438,13 @@ pub(crate) struct Attr<'a> {
 pub(crate) struct Tree<'a> {
     pub nodes: Vec<Node<'a>>,
     pub attrs: Vec<Attr<'a>>,
-    /// XML: children must come in schema order. JSON: object keys, any order.
-    pub ordered: bool,
 }
 
 impl<'a> Tree<'a> {
-    pub(crate) fn new(ordered: bool, capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Tree {
             nodes: Vec::with_capacity(capacity),
             attrs: Vec::new(),
-            ordered,
         }
     }
 
@@ -527,16 +524,11 @@ pub(crate) enum AttrRef {
 pub(crate) struct TreeCursor<'t, 'a> {
     t: &'t Tree<'a>,
     parent: u32,
-    next: u32,
 }
 
 impl<'t, 'a> TreeCursor<'t, 'a> {
     pub(crate) fn root(t: &'t Tree<'a>, root: u32) -> Self {
-        TreeCursor {
-            t,
-            parent: root,
-            next: t.node(root).first,
-        }
+        TreeCursor { t, parent: root }
     }
 
     fn child_path(&self, name: &str) -> String {
@@ -548,17 +540,6 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
 
     #[inline(always)]
     fn find(&self, name: &str) -> Option<u32> {
-        if self.t.ordered {
-            if self.next != NONE {
-                let n = self.t.node(self.next).name.as_bytes();
-                let w = name.as_bytes();
-                // cheap rejections first: most probes are for absent optional elements
-                if n.len() == w.len() && n.last() == w.last() && n == w {
-                    return Some(self.next);
-                }
-            }
-            return None;
-        }
         let mut c = self.t.node(self.parent).first;
         while c != NONE {
             let n = self.t.node(c);
@@ -573,31 +554,9 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
     #[inline]
     fn take(&mut self, id: u32) {
         self.t.node(id).consumed.set(true);
-        if self.t.ordered {
-            self.next = self.t.node(id).next;
-        }
-    }
-
-    /// In a document, an element in the place of a required one is reported as unexpected.
-    fn in_place_of(&self, expected: &str) -> Option<Error> {
-        if self.t.ordered && self.next != NONE {
-            let n = self.t.node(self.next);
-            return Some(Error::new(
-                ErrorCode::UnexpectedElement,
-                self.t.path(self.next),
-                format!(
-                    "element `{}` is not allowed here; expected {expected}",
-                    n.name
-                ),
-            ));
-        }
-        None
     }
 
     pub(crate) fn missing(&self, name: &str) -> Error {
-        if let Some(e) = self.in_place_of(&format!("`{name}`")) {
-            return e;
-        }
         Error::new(
             ErrorCode::MissingElement,
             self.child_path(name),
@@ -607,23 +566,11 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
 
     pub(crate) fn missing_choice(&self, names: &[&str]) -> Error {
         let list = format!("one of `{}`", names.join("`, `"));
-        if let Some(e) = self.in_place_of(&list) {
-            return e;
-        }
         Error::new(
             ErrorCode::MissingElement,
             self.t.path(self.parent),
             format!("{list} is required here"),
         )
-    }
-
-    #[inline(always)]
-    fn key(&self, f: &Fm) -> &'static str {
-        if self.t.ordered {
-            f.name
-        } else {
-            f.json
-        }
     }
 
     /// An optional element: consumed and returned when present.
@@ -632,7 +579,7 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
         if !sv.has(f.mask) {
             return Ok(None);
         }
-        match self.find(self.key(f)) {
+        match self.find(f.json) {
             Some(id) => {
                 if self.t.node(id).array {
                     return Err(Error::new(
@@ -644,7 +591,7 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
                 self.take(id);
                 Ok(Some(id))
             }
-            None if sv.has_all(f.req) => Err(self.missing(self.key(f))),
+            None if sv.has_all(f.req) => Err(self.missing(f.json)),
             None => Ok(None),
         }
     }
@@ -655,9 +602,9 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
         if !sv.has(f.mask) {
             return Ok(None);
         }
-        match self.find(self.key(f)) {
+        match self.find(f.json) {
             Some(id) => {
-                if !self.t.ordered && !self.t.node(id).array {
+                if !self.t.node(id).array {
                     return Err(Error::new(
                         ErrorCode::UnexpectedElement,
                         self.t.path(id),
@@ -671,12 +618,9 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
         }
     }
 
-    /// Does the next element (XML) or any remaining key (JSON) have one of these names?
+    /// Does any remaining key have one of these names?
     #[inline]
     pub(crate) fn peek_any(&self, names: &[&str]) -> bool {
-        if self.t.ordered {
-            return self.next != NONE && names.contains(&self.t.node(self.next).name);
-        }
         names.iter().any(|n| self.find(n).is_some())
     }
 
@@ -685,7 +629,6 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
         TreeCursor {
             t: self.t,
             parent: id,
-            next: self.t.node(id).first,
         }
     }
 
@@ -699,29 +642,15 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
                 format!("`{}` must contain elements, not a value", p.name),
             ));
         }
-        let left = if self.t.ordered {
-            self.next
-        } else {
-            let mut c = p.first;
-            while c != NONE && self.t.node(c).consumed.get() {
-                c = self.t.node(c).next;
-            }
-            c
-        };
+        let mut left = p.first;
+        while left != NONE && self.t.node(left).consumed.get() {
+            left = self.t.node(left).next;
+        }
         if left != NONE {
-            let n = self.t.node(left);
-            let msg = if self.t.ordered {
-                format!(
-                    "element `{}` is not allowed here (unknown, out of order, repeated too often, or not in this schema version)",
-                    n.name
-                )
-            } else {
-                format!("unknown key `{}`", n.name)
-            };
             return Err(Error::new(
                 ErrorCode::UnexpectedElement,
                 self.t.path(left),
-                msg,
+                format!("unknown key `{}`", self.t.node(left).name),
             ));
         }
         for a in &self.t.attrs[p.attrs.0 as usize..p.attrs.1 as usize] {
@@ -772,17 +701,6 @@ impl<'t, 'a> TreeCursor<'t, 'a> {
     /// An attribute of the current element.
     pub(crate) fn attr(&mut self, f: &Fm, sv: Sv) -> Result<Option<AttrRef>, Error> {
         if !sv.has(f.mask) {
-            return Ok(None);
-        }
-        if self.t.ordered {
-            let p = self.t.node(self.parent);
-            for i in p.attrs.0..p.attrs.1 {
-                let a = &self.t.attrs[i as usize];
-                if a.name == f.name {
-                    a.consumed.set(true);
-                    return Ok(Some(AttrRef::Xml(i)));
-                }
-            }
             return Ok(None);
         }
         match self.find(f.name) {
