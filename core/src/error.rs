@@ -94,6 +94,20 @@ pub enum ErrorCode {
     ServerError = 506,
     /// KSeF rejected an invoice as a duplicate (invoice status 440) of one it already holds.
     Duplicate = 507,
+    // 51x-53x: the protocol state machines (`protocol`)
+    /// Authentication did not succeed (the auth operation ended with a status other than 200,
+    /// or KSeF refused the credentials).
+    AuthFailed = 510,
+    /// A KSeF response could not be understood (missing field, wrong type, unexpected status).
+    BadResponse = 511,
+    /// A session ended in a failure state (e.g. 445 no valid invoices, 415 key decryption).
+    SessionFailed = 512,
+    /// KSeF rejected one invoice (invoice status 4xx other than 440 duplicate).
+    InvoiceRejected = 513,
+    /// Something did not become ready in the time allowed (auth, session processing, UPO).
+    NotReady = 514,
+    /// The operation was cancelled by the host.
+    Cancelled = 515,
 }
 
 impl ErrorCode {
@@ -141,6 +155,12 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::ServerError => "server_error",
             Self::Duplicate => "duplicate",
+            Self::AuthFailed => "auth_failed",
+            Self::BadResponse => "bad_response",
+            Self::SessionFailed => "session_failed",
+            Self::InvoiceRejected => "invoice_rejected",
+            Self::NotReady => "not_ready",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -182,6 +202,12 @@ impl ErrorCode {
         Self::Forbidden,
         Self::ServerError,
         Self::Duplicate,
+        Self::AuthFailed,
+        Self::BadResponse,
+        Self::SessionFailed,
+        Self::InvoiceRejected,
+        Self::NotReady,
+        Self::Cancelled,
     ];
 }
 
@@ -216,6 +242,15 @@ impl Error {
             message: alloc::format!("output needs {needed} bytes"),
             needed,
         }
+    }
+
+    /// The error with `path` as its place when it has none yet (a call name such as
+    /// `POST /sessions/online` for an API error).
+    pub fn at(mut self, path: impl Into<String>) -> Self {
+        if self.path.is_empty() {
+            self.path = path.into();
+        }
+        self
     }
 
     /// The stable code.

@@ -1,0 +1,582 @@
+//! The online (interactive) session: open with a wrapped AES key, send invoices, close,
+//! wait for processing, collect KSeF numbers and UPOs.
+//!
+//! Resending an invoice after a lost answer is allowed, and this is the argument: KSeF
+//! refuses a second invoice with the same seller NIP, kind and number (status 440) and names
+//! the original in `extensions`. When a resent invoice comes back as a duplicate of an
+//! invoice accepted **in this same session**, it was our own first attempt that got through,
+//! so the invoice counts as accepted with the original KSeF number — accepted exactly once.
+//! A duplicate of an invoice from another session stays an error ([`ErrorCode::Duplicate`]).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde_json::{json, Value};
+
+use crate::crypto::session::SessionKey;
+use crate::error::{Error, ErrorCode};
+use crate::http::{Method, Response};
+use crate::model::SchemaVersion;
+
+use super::client::{api_ok, symmetric_key, Event};
+use super::ops::{check_upo, Call, Cx, InvoiceStatus, Operation, Output, SessionStatus, Step};
+use super::wire;
+
+/// The `formCode` of a session: which structure its invoices follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FormCode {
+    /// FA (3), schema 1-0E — every environment.
+    Fa3,
+    /// FA (2), schema 1-0E — the TEST environment only.
+    Fa2,
+}
+
+impl FormCode {
+    /// `systemCode` (note the space: `FA (3)`).
+    pub const fn system_code(self) -> &'static str {
+        match self {
+            FormCode::Fa3 => "FA (3)",
+            FormCode::Fa2 => "FA (2)",
+        }
+    }
+
+    /// `schemaVersion`.
+    pub const fn schema_version(self) -> &'static str {
+        "1-0E"
+    }
+
+    /// `value`.
+    pub const fn value(self) -> &'static str {
+        "FA"
+    }
+
+    /// The form of an invoice schema.
+    pub const fn of(schema: SchemaVersion) -> FormCode {
+        match schema {
+            SchemaVersion::Fa2 => FormCode::Fa2,
+            SchemaVersion::Fa3 => FormCode::Fa3,
+        }
+    }
+
+    /// The `formCode` object.
+    pub fn to_json(self) -> Value {
+        json!({
+            "systemCode": self.system_code(),
+            "schemaVersion": self.schema_version(),
+            "value": self.value(),
+        })
+    }
+}
+
+/// What to send in one online session.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct OnlineSend {
+    /// The structure of every invoice.
+    pub form: FormCode,
+    /// The invoices, as the exact XML bytes to send (hashes are taken over these bytes).
+    pub invoices: Vec<Vec<u8>>,
+    /// Mark them as issued in an offline mode (`offlineMode: true`).
+    pub offline_mode: bool,
+    /// Download each invoice's UPO and the session UPO.
+    pub fetch_upo: bool,
+}
+
+impl fmt::Debug for OnlineSend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnlineSend")
+            .field("form", &self.form)
+            .field("invoices", &self.invoices.len())
+            .field("offline_mode", &self.offline_mode)
+            .field("fetch_upo", &self.fetch_upo)
+            .finish()
+    }
+}
+
+impl OnlineSend {
+    /// Send `invoices` of `form`, fetching UPOs.
+    pub fn new(form: FormCode, invoices: Vec<Vec<u8>>) -> OnlineSend {
+        OnlineSend {
+            form,
+            invoices,
+            offline_mode: false,
+            fetch_upo: true,
+        }
+    }
+
+    /// Marks the invoices as issued offline.
+    pub fn offline(mut self, yes: bool) -> OnlineSend {
+        self.offline_mode = yes;
+        self
+    }
+
+    /// Whether to download UPOs.
+    pub fn fetch_upo(mut self, yes: bool) -> OnlineSend {
+        self.fetch_upo = yes;
+        self
+    }
+}
+
+/// What happened to one invoice of a session.
+#[derive(Clone)]
+pub struct InvoiceOutcome {
+    /// Its position in the input.
+    pub index: usize,
+    /// The invoice reference number KSeF gave it (none if it was refused on sending).
+    pub reference: Option<String>,
+    /// The KSeF number, when accepted.
+    pub ksef_number: Option<String>,
+    /// The last status KSeF reported, when it got that far.
+    pub status: Option<InvoiceStatus>,
+    /// Why it was not accepted.
+    pub error: Option<Error>,
+    /// The invoice's UPO XML (UPO v4-3), when asked for and accepted.
+    pub upo: Option<Vec<u8>>,
+    /// True when the invoice was recognised as our own earlier attempt (a duplicate of an
+    /// invoice accepted in this session after a lost answer).
+    pub deduplicated: bool,
+}
+
+impl fmt::Debug for InvoiceOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvoiceOutcome")
+            .field("index", &self.index)
+            .field("reference", &self.reference)
+            .field("ksef_number", &self.ksef_number)
+            .field("error", &self.error)
+            .field("upo", &self.upo.as_ref().map(Vec::len))
+            .field("deduplicated", &self.deduplicated)
+            .finish()
+    }
+}
+
+impl InvoiceOutcome {
+    fn new(index: usize) -> InvoiceOutcome {
+        InvoiceOutcome {
+            index,
+            reference: None,
+            ksef_number: None,
+            status: None,
+            error: None,
+            upo: None,
+            deduplicated: false,
+        }
+    }
+
+    /// True when KSeF accepted the invoice.
+    pub fn is_accepted(&self) -> bool {
+        self.ksef_number.is_some() && self.error.is_none()
+    }
+}
+
+/// The result of [`super::Client::send_online`].
+#[derive(Debug, Clone)]
+pub struct OnlineResult {
+    /// The session reference number.
+    pub session: String,
+    /// The final session status.
+    pub status: SessionStatus,
+    /// One outcome per input invoice, in input order.
+    pub invoices: Vec<InvoiceOutcome>,
+    /// The session UPO pages (UPO v4-3 XML), when asked for.
+    pub session_upo: Vec<Vec<u8>>,
+}
+
+impl OnlineResult {
+    /// The number of accepted invoices.
+    pub fn accepted(&self) -> usize {
+        self.invoices.iter().filter(|i| i.is_accepted()).count()
+    }
+}
+
+enum State {
+    Open,
+    Send(usize),
+    Close,
+    Poll {
+        deadline: u64,
+    },
+    List {
+        token: Option<String>,
+        deadline: u64,
+    },
+    InvoiceUpo(usize),
+    SessionUpo(usize),
+    Done,
+}
+
+pub(crate) struct OnlineOp {
+    send: OnlineSend,
+    key: Option<SessionKey>,
+    session: String,
+    state: State,
+    outcomes: Vec<InvoiceOutcome>,
+    resent: Vec<bool>,
+    status: Option<SessionStatus>,
+    /// Statuses of invoices we do not know (our own first attempts after lost answers).
+    extra: Vec<InvoiceStatus>,
+    session_upo: Vec<Vec<u8>>,
+    wait: Option<u64>,
+    retried_keys: bool,
+}
+
+impl OnlineOp {
+    pub(crate) fn new(send: OnlineSend) -> OnlineOp {
+        let n = send.invoices.len();
+        OnlineOp {
+            send,
+            key: None,
+            session: String::new(),
+            state: State::Open,
+            outcomes: (0..n).map(InvoiceOutcome::new).collect(),
+            resent: alloc::vec![false; n],
+            status: None,
+            extra: Vec::new(),
+            session_upo: Vec::new(),
+            wait: None,
+            retried_keys: false,
+        }
+    }
+
+    fn path(&self, tail: &str) -> String {
+        format!("/sessions/{}{tail}", wire::pct(&self.session))
+    }
+
+    /// Moves to the UPO downloads or finishes.
+    fn after_list(&mut self) {
+        self.state = if self.send.fetch_upo {
+            State::InvoiceUpo(0)
+        } else {
+            State::Done
+        };
+    }
+
+    fn resolve(&mut self) {
+        for (i, out) in self.outcomes.iter_mut().enumerate() {
+            let Some(st) = &out.status else {
+                if out.reference.is_some() && out.error.is_none() {
+                    out.error = Some(Error::new(
+                        ErrorCode::BadResponse,
+                        out.reference.clone().unwrap_or_default(),
+                        "KSeF did not list this invoice in its session",
+                    ));
+                }
+                continue;
+            };
+            if st.status.code == 200 {
+                out.ksef_number = st.ksef_number.clone();
+                if out.ksef_number.is_none() {
+                    out.error = Some(Error::new(
+                        ErrorCode::BadResponse,
+                        st.reference.as_str(),
+                        "status 200 without a KSeF number",
+                    ));
+                }
+                continue;
+            }
+            if st.status.code == 440 && self.resent[i] {
+                if let Some((sess, num)) = &st.original {
+                    if sess.is_empty() || *sess == self.session {
+                        out.ksef_number = Some(num.clone());
+                        out.deduplicated = true;
+                        continue;
+                    }
+                }
+            }
+            out.error = st.error();
+        }
+    }
+}
+
+impl Operation for OnlineOp {
+    fn poll(&mut self, cx: &mut Cx<'_>) -> Result<Step, Error> {
+        if let Some(t) = self.wait.take() {
+            if t > cx.now_ms {
+                self.wait = Some(t);
+                return Ok(Step::Wait(t));
+            }
+        }
+        let base = cx.base().to_string();
+        match &self.state {
+            State::Open => {
+                let Some(keys) = cx.keys else {
+                    return Ok(Step::NeedKeys);
+                };
+                let (pk, key_id) = symmetric_key(keys, cx.now_ms)?;
+                let key = SessionKey::generate(cx.rng);
+                let enc = key.encryption_info(&pk, Some(&key_id), cx.rng)?;
+                self.key = Some(key);
+                let body = json!({
+                    "formCode": self.send.form.to_json(),
+                    "encryption": {
+                        "encryptedSymmetricKey": enc.encrypted_symmetric_key,
+                        "initializationVector": enc.initialization_vector,
+                        "publicKeyId": enc.public_key_id,
+                    },
+                });
+                // A repeat after a lost answer opens a second, empty session, which KSeF
+                // cancels on its own (status 440): harmless.
+                Ok(Step::Send(
+                    Call::post_json(&base, "/sessions/online", &body, "POST /sessions/online")?
+                        .safe(),
+                ))
+            }
+            State::Send(i) => {
+                let i = *i;
+                if i >= self.send.invoices.len() {
+                    self.state = State::Close;
+                    return self.poll(cx);
+                }
+                let key = self
+                    .key
+                    .as_ref()
+                    .ok_or_else(|| Error::new(ErrorCode::BadResponse, "", "no session key"))?;
+                let mut req = key.encrypt_invoice(&self.send.invoices[i]);
+                if self.send.offline_mode {
+                    req = req.offline();
+                }
+                let body: Value = serde_json::from_str(&req.to_json())
+                    .map_err(|e| Error::new(ErrorCode::JsonSyntax, "", format!("{e}")))?;
+                // Safe to repeat: see the module documentation (duplicates are resolved).
+                Ok(Step::Send(
+                    Call::post_json(
+                        &base,
+                        &format!("/sessions/online/{}/invoices", wire::pct(&self.session)),
+                        &body,
+                        "POST /sessions/online/{referenceNumber}/invoices",
+                    )?
+                    .safe(),
+                ))
+            }
+            State::Close => Ok(Step::Send(
+                // Safe to repeat: a second close is refused with 21180, taken as closed.
+                Call::post_empty(
+                    &base,
+                    &format!("/sessions/online/{}/close", wire::pct(&self.session)),
+                    "POST /sessions/online/{referenceNumber}/close",
+                )
+                .safe(),
+            )),
+            State::Poll { .. } => Ok(Step::Send(Call::get(
+                &base,
+                &self.path(""),
+                "GET /sessions/{referenceNumber}",
+            ))),
+            State::List { token, .. } => {
+                let mut call = Call::get(
+                    &base,
+                    &format!(
+                        "{}?pageSize={}",
+                        self.path("/invoices"),
+                        cx.cfg.page_size.clamp(10, 1000)
+                    ),
+                    "GET /sessions/{referenceNumber}/invoices",
+                );
+                if let Some(t) = token {
+                    call = call.with_header("x-continuation-token", t);
+                }
+                Ok(Step::Send(call))
+            }
+            State::InvoiceUpo(i) => {
+                let i = *i;
+                let Some(out) = self.outcomes.get(i) else {
+                    self.state = State::SessionUpo(0);
+                    return self.poll(cx);
+                };
+                if !out.is_accepted() {
+                    self.state = State::InvoiceUpo(i + 1);
+                    return self.poll(cx);
+                }
+                let st = out.status.as_ref();
+                if let (false, Some(url)) = (
+                    out.deduplicated,
+                    st.and_then(|s| s.upo_download_url.as_deref()),
+                ) {
+                    return Ok(Step::Send(Call::url(
+                        Method::Get,
+                        url,
+                        "GET upoDownloadUrl",
+                    )));
+                }
+                let num = out.ksef_number.clone().unwrap_or_default();
+                Ok(Step::Send(
+                    Call::get(
+                        &base,
+                        &self.path(&format!("/invoices/ksef/{}/upo", wire::pct(&num))),
+                        "GET /sessions/{referenceNumber}/invoices/ksef/{ksefNumber}/upo",
+                    )
+                    .with_header("Accept", "application/xml"),
+                ))
+            }
+            State::SessionUpo(i) => {
+                let pages = self
+                    .status
+                    .as_ref()
+                    .map(|s| s.upo_pages.clone())
+                    .unwrap_or_default();
+                match pages.get(*i) {
+                    Some(p) => Ok(Step::Send(Call::url(
+                        Method::Get,
+                        &p.download_url,
+                        "GET downloadUrl (session UPO)",
+                    ))),
+                    None => {
+                        self.state = State::Done;
+                        self.poll(cx)
+                    }
+                }
+            }
+            State::Done => {
+                let status = self
+                    .status
+                    .clone()
+                    .ok_or_else(|| Error::new(ErrorCode::BadResponse, "", "no session status"))?;
+                Ok(Step::Done(Output::Online(OnlineResult {
+                    session: self.session.clone(),
+                    status,
+                    invoices: core::mem::take(&mut self.outcomes),
+                    session_upo: core::mem::take(&mut self.session_upo),
+                })))
+            }
+        }
+    }
+
+    fn on_response(&mut self, cx: &mut Cx<'_>, resp: Response, resent: bool) -> Result<(), Error> {
+        match self.state {
+            State::Open => {
+                let what = "POST /sessions/online";
+                if super::client::unknown_public_key(&resp, cx.now_ms) && !self.retried_keys {
+                    // 21470: the key we wrapped with was rotated out: fetch the list again.
+                    self.retried_keys = true;
+                    *cx.refresh_keys = true;
+                    return Ok(());
+                }
+                let resp = api_ok(resp, cx.now_ms, what)?;
+                let v = wire::json(&resp, what)?;
+                self.session = wire::str_at(&v, "referenceNumber", what)?.to_string();
+                cx.emit(Event::SessionOpened {
+                    op: cx.op,
+                    reference: self.session.clone(),
+                });
+                self.state = State::Send(0);
+            }
+            State::Send(i) => {
+                let what = "POST /sessions/online/{referenceNumber}/invoices";
+                self.resent[i] = resent;
+                match api_ok(resp, cx.now_ms, what) {
+                    Ok(resp) => {
+                        let v = wire::json(&resp, what)?;
+                        let r = wire::str_at(&v, "referenceNumber", what)?.to_string();
+                        cx.emit(Event::InvoiceSent {
+                            op: cx.op,
+                            index: i,
+                            reference: r.clone(),
+                        });
+                        self.outcomes[i].reference = Some(r);
+                    }
+                    // One invoice refused on sending (bad hash, too big…) does not stop the
+                    // others; a refused session does.
+                    Err(e) if matches!(e.code(), ErrorCode::ApiError) => {
+                        self.outcomes[i].error = Some(e.at(format!("invoices[{i}]")));
+                    }
+                    Err(e) => return Err(e),
+                }
+                self.state = State::Send(i + 1);
+            }
+            State::Close => {
+                let what = "POST /sessions/online/{referenceNumber}/close";
+                if resp.status == 400 && resent {
+                    let api = crate::http::ApiError::from_response(&resp, cx.now_ms);
+                    if !api.has_code(21180) {
+                        return Err(crate::error::Error::from(api).at(what));
+                    }
+                } else {
+                    api_ok(resp, cx.now_ms, what)?;
+                }
+                self.state = State::Poll {
+                    deadline: cx.deadline(),
+                };
+            }
+            State::Poll { deadline } => {
+                let what = "GET /sessions/{referenceNumber}";
+                let resp = api_ok(resp, cx.now_ms, what)?;
+                let v = wire::json(&resp, what)?;
+                let st = SessionStatus::read(&self.session, &v)?;
+                let upo_missing =
+                    self.send.fetch_upo && st.status.code == 200 && st.upo_pages.is_empty();
+                if !st.is_final() || upo_missing {
+                    self.wait = Some(cx.next_poll(deadline, what)?);
+                } else {
+                    self.state = State::List {
+                        token: None,
+                        deadline,
+                    };
+                }
+                self.status = Some(st);
+            }
+            State::List { deadline, .. } => {
+                let what = "GET /sessions/{referenceNumber}/invoices";
+                let resp = api_ok(resp, cx.now_ms, what)?;
+                let v = wire::json(&resp, what)?;
+                for (n, item) in wire::array_at(&v, "invoices").iter().enumerate() {
+                    let st = InvoiceStatus::read(item, what)
+                        .map_err(|e| e.at(format!("invoices[{n}]")))?;
+                    match self
+                        .outcomes
+                        .iter_mut()
+                        .find(|o| o.reference.as_deref() == Some(st.reference.as_str()))
+                    {
+                        Some(o) => o.status = Some(st),
+                        None => self.extra.push(st),
+                    }
+                }
+                let next = wire::opt_str(&v, "continuationToken").filter(|t| !t.is_empty());
+                match next {
+                    Some(t) => {
+                        self.state = State::List {
+                            token: Some(t.to_string()),
+                            deadline,
+                        }
+                    }
+                    None => {
+                        let processing = self
+                            .outcomes
+                            .iter()
+                            .any(|o| o.status.as_ref().is_some_and(InvoiceStatus::is_processing));
+                        if processing {
+                            self.wait = Some(cx.next_poll(deadline, what)?);
+                            self.state = State::List {
+                                token: None,
+                                deadline,
+                            };
+                        } else {
+                            self.resolve();
+                            self.after_list();
+                        }
+                    }
+                }
+            }
+            State::InvoiceUpo(i) => {
+                match api_ok(resp, cx.now_ms, "GET invoice UPO").and_then(|r| {
+                    check_upo(&r)?;
+                    Ok(r.body)
+                }) {
+                    Ok(x) => self.outcomes[i].upo = Some(x),
+                    Err(e) => return Err(e.at(format!("invoices[{i}] UPO"))),
+                }
+                self.state = State::InvoiceUpo(i + 1);
+            }
+            State::SessionUpo(i) => {
+                let resp = api_ok(resp, cx.now_ms, "GET session UPO")?;
+                check_upo(&resp)?;
+                self.session_upo.push(resp.body);
+                self.state = State::SessionUpo(i + 1);
+            }
+            State::Done => {}
+        }
+        Ok(())
+    }
+}
