@@ -221,6 +221,7 @@ pub(crate) struct OnlineOp {
     session_upo: Vec<Vec<u8>>,
     wait: Option<u64>,
     retried_keys: bool,
+    upo_retries: u32,
 }
 
 impl OnlineOp {
@@ -238,6 +239,7 @@ impl OnlineOp {
             session_upo: Vec::new(),
             wait: None,
             retried_keys: false,
+            upo_retries: 0,
         }
     }
 
@@ -441,6 +443,30 @@ impl Operation for OnlineOp {
                     session_upo: core::mem::take(&mut self.session_upo),
                 })))
             }
+        }
+    }
+
+    fn on_error(&mut self, cx: &mut Cx<'_>, err: Error) -> Result<(), Error> {
+        // Once invoices are in KSeF, a passing failure while waiting for the outcome must not
+        // throw their numbers away: keep polling until the deadline.
+        let passing = matches!(
+            err.code(),
+            ErrorCode::Transport
+                | ErrorCode::Timeout
+                | ErrorCode::ServerError
+                | ErrorCode::RateLimited
+        );
+        match &self.state {
+            State::Poll { deadline } | State::List { deadline, .. } if passing => {
+                self.wait = Some(cx.next_poll(*deadline, "session status").map_err(|_| err)?);
+                Ok(())
+            }
+            State::InvoiceUpo(_) | State::SessionUpo(_) if passing && self.upo_retries < 20 => {
+                self.upo_retries += 1;
+                self.wait = Some(cx.now_ms.saturating_add(cx.cfg.poll_interval_ms));
+                Ok(())
+            }
+            _ => Err(err),
         }
     }
 
