@@ -291,10 +291,10 @@ impl Fake {
                 )
             }
             "refresh" => {
-                if !self
+                if self
                     .refresh
                     .get(&Fake::bearer(req))
-                    .is_some_and(|u| *u > now)
+                    .is_none_or(|u| *u <= now)
                 {
                     return Response::new(401, vec![], Vec::new());
                 }
