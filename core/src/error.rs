@@ -94,6 +94,23 @@ pub enum ErrorCode {
     ServerError = 506,
     /// KSeF rejected an invoice as a duplicate (invoice status 440) of one it already holds.
     Duplicate = 507,
+    // 54x-55x: batch packages and ZIP archives (`protocol::batch`, `zip`)
+    /// The batch archive would exceed the total size limit (5 GB by default).
+    BatchTooLarge = 540,
+    /// The batch archive would need more parts than allowed (50 by default).
+    BatchTooManyParts = 541,
+    /// The batch has more invoices than allowed (10 000 by default).
+    BatchTooManyInvoices = 542,
+    /// The batch has no invoices.
+    BatchEmpty = 543,
+    /// A batch part could not be written or read back (file system).
+    BatchIo = 544,
+    /// A ZIP archive is malformed or uses a feature that is not supported.
+    ZipFormat = 545,
+    /// A ZIP archive exceeds a configured limit (entries, entry size, total size).
+    ZipLimit = 546,
+    /// A ZIP entry name is empty, absolute, has a `..` component, or is a duplicate.
+    ZipEntryName = 547,
 }
 
 impl ErrorCode {
@@ -141,6 +158,14 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::ServerError => "server_error",
             Self::Duplicate => "duplicate",
+            Self::BatchTooLarge => "batch_too_large",
+            Self::BatchTooManyParts => "batch_too_many_parts",
+            Self::BatchTooManyInvoices => "batch_too_many_invoices",
+            Self::BatchEmpty => "batch_empty",
+            Self::BatchIo => "batch_io",
+            Self::ZipFormat => "zip_format",
+            Self::ZipLimit => "zip_limit",
+            Self::ZipEntryName => "zip_entry_name",
         }
     }
 
@@ -182,6 +207,14 @@ impl ErrorCode {
         Self::Forbidden,
         Self::ServerError,
         Self::Duplicate,
+        Self::BatchTooLarge,
+        Self::BatchTooManyParts,
+        Self::BatchTooManyInvoices,
+        Self::BatchEmpty,
+        Self::BatchIo,
+        Self::ZipFormat,
+        Self::ZipLimit,
+        Self::ZipEntryName,
     ];
 }
 
