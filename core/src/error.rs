@@ -108,6 +108,23 @@ pub enum ErrorCode {
     NotReady = 514,
     /// The operation was cancelled by the host.
     Cancelled = 515,
+    // 54x-55x: batch packages and ZIP archives (`protocol::batch`, `zip`)
+    /// The batch archive would exceed the total size limit (5 GB by default).
+    BatchTooLarge = 540,
+    /// The batch archive would need more parts than allowed (50 by default).
+    BatchTooManyParts = 541,
+    /// The batch has more invoices than allowed (10 000 by default).
+    BatchTooManyInvoices = 542,
+    /// The batch has no invoices.
+    BatchEmpty = 543,
+    /// A batch part could not be written or read back (file system).
+    BatchIo = 544,
+    /// A ZIP archive is malformed or uses a feature that is not supported.
+    ZipFormat = 545,
+    /// A ZIP archive exceeds a configured limit (entries, entry size, total size).
+    ZipLimit = 546,
+    /// A ZIP entry name is empty, absolute, has a `..` component, or is a duplicate.
+    ZipEntryName = 547,
 }
 
 impl ErrorCode {
@@ -161,6 +178,14 @@ impl ErrorCode {
             Self::InvoiceRejected => "invoice_rejected",
             Self::NotReady => "not_ready",
             Self::Cancelled => "cancelled",
+            Self::BatchTooLarge => "batch_too_large",
+            Self::BatchTooManyParts => "batch_too_many_parts",
+            Self::BatchTooManyInvoices => "batch_too_many_invoices",
+            Self::BatchEmpty => "batch_empty",
+            Self::BatchIo => "batch_io",
+            Self::ZipFormat => "zip_format",
+            Self::ZipLimit => "zip_limit",
+            Self::ZipEntryName => "zip_entry_name",
         }
     }
 
@@ -208,6 +233,14 @@ impl ErrorCode {
         Self::InvoiceRejected,
         Self::NotReady,
         Self::Cancelled,
+        Self::BatchTooLarge,
+        Self::BatchTooManyParts,
+        Self::BatchTooManyInvoices,
+        Self::BatchEmpty,
+        Self::BatchIo,
+        Self::ZipFormat,
+        Self::ZipLimit,
+        Self::ZipEntryName,
     ];
 }
 

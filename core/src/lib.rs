@@ -29,6 +29,7 @@ pub mod retry;
 pub mod validate;
 pub mod xades;
 pub mod xml;
+pub mod zip;
 
 pub use env::Environment;
 pub use error::{Error, ErrorCode};

@@ -435,6 +435,13 @@ impl SessionKey {
             })
     }
 
+    /// A streaming AES-256-CBC encryptor with this key and IV: the same ciphertext as
+    /// [`SessionKey::encrypt`], produced chunk by chunk (a batch part that is never whole in
+    /// memory).
+    pub fn stream_encryptor(&self) -> StreamEncryptor {
+        StreamEncryptor(Aes256CbcEnc::new(&self.key.into(), &self.iv.into()))
+    }
+
     /// Encrypts one invoice (the exact XML bytes) into the body of
     /// `POST /sessions/online/{ref}/invoices` (`offlineMode` false; see
     /// [`SendInvoiceRequest::offline`] and [`SendInvoiceRequest::technical_correction`]).
@@ -534,6 +541,55 @@ impl SessionKey {
             },
             parts: parts.into_iter().map(|p| p.encrypted).collect(),
         })
+    }
+}
+
+/// AES-256-CBC over a stream (see [`SessionKey::stream_encryptor`]): whole blocks with
+/// [`StreamEncryptor::update`], then the PKCS#7-padded tail with [`StreamEncryptor::finish`].
+pub struct StreamEncryptor(Aes256CbcEnc);
+
+impl fmt::Debug for StreamEncryptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StreamEncryptor([redacted])")
+    }
+}
+
+impl StreamEncryptor {
+    /// Encrypts `plain` (a multiple of 16 bytes) into `out` (the same length); the chain
+    /// carries over to the next call. Other lengths are [`ErrorCode::Encrypt`].
+    pub fn update(&mut self, plain: &[u8], out: &mut [u8]) -> Result<(), Error> {
+        use aes::cipher::inout::InOutBuf;
+        let buf = InOutBuf::new(plain, out)
+            .map_err(|_| Error::new(ErrorCode::Encrypt, "", "input and output lengths differ"))?;
+        let (blocks, tail) = buf.into_chunks();
+        if !tail.is_empty() {
+            return Err(Error::new(
+                ErrorCode::Encrypt,
+                "",
+                "a streamed AES-CBC chunk must be a multiple of 16 bytes",
+            ));
+        }
+        self.0.encrypt_blocks_inout_mut(blocks);
+        Ok(())
+    }
+
+    /// Pads the last `tail` bytes (fewer than 16) with PKCS#7 and gives the final block.
+    pub fn finish(mut self, tail: &[u8]) -> Result<[u8; 16], Error> {
+        let n = tail.len();
+        if n >= 16 {
+            return Err(Error::new(
+                ErrorCode::Encrypt,
+                "",
+                "the tail before padding must be shorter than 16 bytes",
+            ));
+        }
+        let mut block = [(16 - n) as u8; 16];
+        block[..n].copy_from_slice(tail);
+        self.0
+            .encrypt_block_mut(aes::cipher::generic_array::GenericArray::from_mut_slice(
+                &mut block,
+            ));
+        Ok(block)
     }
 }
 

@@ -19,6 +19,8 @@
 //! | [`Client::test_connection`] | challenge → auth → redeem → terminate, with a verdict |
 //! | [`Client::logout`], [`Client::terminate_auth_session`], [`Client::list_auth_sessions`] | authenticated sessions |
 //!
+//! - [`batch`]: batch-session packages (ZIP, split, encrypt, hash; streaming) and the
+//!   invoice export package reader.
 //! - [`upo`]: the official receipt (UPO v4-3) for one invoice or a whole session.
 //!
 //! ```no_run
@@ -48,6 +50,7 @@ pub mod inbox;
 pub mod onboarding;
 pub mod online;
 mod ops;
+pub mod batch;
 pub mod upo;
 mod wire;
 
