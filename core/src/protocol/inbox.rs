@@ -14,6 +14,11 @@ use crate::crypto::session::SessionKey;
 use crate::error::{Error, ErrorCode};
 use crate::http::{ApiError, Method, Response};
 use crate::xml::Parsed;
+use crate::zip::ZipLimits;
+
+use super::batch::{
+    export_parts_from_json, open_export_package, ExportPart, ExportedInvoice, MemoryParts,
+};
 
 use super::client::{api_ok, symmetric_key};
 use super::ops::{Call, Cx, Operation, Output, Step};
@@ -462,21 +467,6 @@ impl ExportRequest {
     }
 }
 
-/// One file of an export package.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ExportedFile {
-    /// The name inside the package.
-    pub name: String,
-    /// The bytes.
-    pub data: Vec<u8>,
-}
-
-impl fmt::Debug for ExportedFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ExportedFile({}, {} bytes)", self.name, self.data.len())
-    }
-}
-
 /// The result of [`super::Client::export_invoices`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportResult {
@@ -484,20 +474,13 @@ pub struct ExportResult {
     pub reference: String,
     /// `package.invoiceCount`.
     pub invoice_count: i64,
-    /// `package.isTruncated`: the filters matched more than one package holds.
+    /// `package.isTruncated`: the filters matched more than one package holds; export again
+    /// from the last invoice's date.
     pub is_truncated: bool,
-    /// The decrypted package (a ZIP of invoice XMLs and `_metadata.json`), parts joined.
-    pub archive: Vec<u8>,
-    /// The package's files, unpacked.
-    pub files: Vec<ExportedFile>,
-}
-
-struct PartRef {
-    url: String,
-    size: u64,
-    hash: String,
-    encrypted_size: u64,
-    encrypted_hash: String,
+    /// The invoices of the package (XML as stored in KSeF, with their `_metadata.json` entry).
+    pub invoices: Vec<ExportedInvoice>,
+    /// `_metadata.json`, read.
+    pub metadata: Vec<InvoiceMetadata>,
 }
 
 enum ExportState {
@@ -512,8 +495,9 @@ pub(crate) struct ExportOp {
     key: Option<SessionKey>,
     reference: String,
     state: ExportState,
-    parts: Vec<PartRef>,
-    archive: Vec<u8>,
+    parts: Vec<ExportPart>,
+    urls: Vec<String>,
+    downloaded: MemoryParts,
     invoice_count: i64,
     truncated: bool,
     wait: Option<u64>,
@@ -529,7 +513,8 @@ impl ExportOp {
             reference: String::new(),
             state: ExportState::Start,
             parts: Vec::new(),
-            archive: Vec::new(),
+            urls: Vec::new(),
+            downloaded: MemoryParts::default(),
             invoice_count: 0,
             truncated: false,
             wait: None,
@@ -578,25 +563,33 @@ impl Operation for ExportOp {
                 &format!("/invoices/exports/{}", wire::pct(&self.reference)),
                 "GET /invoices/exports/{referenceNumber}",
             ))),
-            ExportState::Part(i) => match self.parts.get(i) {
-                Some(p) => Ok(Step::Send(Call::url(
-                    Method::Get,
-                    &p.url,
-                    "GET export part",
-                ))),
+            ExportState::Part(i) => match self.urls.get(i) {
+                Some(url) => Ok(Step::Send(Call::url(Method::Get, url, "GET export part"))),
                 None => {
                     self.state = ExportState::Done;
                     self.poll(cx)
                 }
             },
             ExportState::Done => {
-                let files = unpack(&self.archive)?;
+                let key = self
+                    .key
+                    .as_ref()
+                    .ok_or_else(|| Error::new(ErrorCode::BadResponse, "", "no export key"))?;
+                let package =
+                    open_export_package(&self.parts, &self.downloaded, key, &ZipLimits::default())?;
+                let mut metadata = Vec::with_capacity(package.metadata.len());
+                for (i, m) in package.metadata.iter().enumerate() {
+                    metadata.push(
+                        InvoiceMetadata::from_json(m)
+                            .map_err(|e| e.at(format!("_metadata.json invoices[{i}]")))?,
+                    );
+                }
                 Ok(Step::Done(Output::Export(ExportResult {
                     reference: self.reference.clone(),
                     invoice_count: self.invoice_count,
                     is_truncated: self.truncated,
-                    archive: core::mem::take(&mut self.archive),
-                    files,
+                    invoices: package.invoices,
+                    metadata,
                 })))
             }
         }
@@ -628,31 +621,24 @@ impl Operation for ExportOp {
                         self.truncated = wire::at(&v, "package.isTruncated")
                             .and_then(Value::as_bool)
                             .unwrap_or(false);
-                        let mut parts: Vec<(i64, PartRef)> = Vec::new();
-                        for (i, p) in wire::array_at(&v, "package.parts").iter().enumerate() {
-                            let at = |e: Error| e.at(format!("package.parts[{i}]"));
-                            let num = |k: &str| {
-                                wire::int_at(p, k, what)
-                                    .map(|n| n.max(0) as u64)
-                                    .map_err(at)
-                            };
-                            parts.push((
-                                wire::int_at(p, "ordinalNumber", what).map_err(at)?,
-                                PartRef {
-                                    url: wire::str_at(p, "url", what).map_err(at)?.to_string(),
-                                    size: num("partSize")?,
-                                    hash: wire::str_at(p, "partHash", what)
-                                        .map_err(at)?
-                                        .to_string(),
-                                    encrypted_size: num("encryptedPartSize")?,
-                                    encrypted_hash: wire::str_at(p, "encryptedPartHash", what)
-                                        .map_err(at)?
-                                        .to_string(),
-                                },
-                            ));
+                        let package = wire::at(&v, "package").cloned().unwrap_or(Value::Null);
+                        self.parts =
+                            export_parts_from_json(&package.to_string()).map_err(|e| e.at(what))?;
+                        let mut urls = Vec::new();
+                        for n in 1..=self.parts.len() {
+                            let url = wire::array_at(&v, "package.parts")
+                                .iter()
+                                .find(|p| {
+                                    wire::at(p, "ordinalNumber").and_then(Value::as_u64)
+                                        == Some(n as u64)
+                                })
+                                .and_then(|p| wire::opt_str(p, "url"))
+                                .ok_or_else(|| {
+                                    wire::bad(what, "package.parts", format!("part {n} has no url"))
+                                })?;
+                            urls.push(url.to_string());
                         }
-                        parts.sort_by_key(|(n, _)| *n);
-                        self.parts = parts.into_iter().map(|(_, p)| p).collect();
+                        self.urls = urls;
                         self.state = ExportState::Part(0);
                     }
                     _ => {
@@ -667,53 +653,12 @@ impl Operation for ExportOp {
             ExportState::Part(i) => {
                 let what = "GET export part";
                 let resp = api_ok(resp, cx.now_ms, what)?;
-                let p = &self.parts[i];
-                let place = format!("package.parts[{i}]");
-                check_sized(
-                    &resp.body,
-                    p.encrypted_size,
-                    &p.encrypted_hash,
-                    &place,
-                    "encrypted part",
-                )?;
-                let key = self
-                    .key
-                    .as_ref()
-                    .ok_or_else(|| Error::new(ErrorCode::BadResponse, "", "no export key"))?;
-                let plain = key.decrypt(&resp.body).map_err(|e| e.at(place.clone()))?;
-                check_sized(&plain, p.size, &p.hash, &place, "part")?;
-                self.archive.extend_from_slice(&plain);
+                // Checked (sizes, hashes) and decrypted when the package is opened.
+                self.downloaded.parts.push(resp.body);
                 self.state = ExportState::Part(i + 1);
             }
             ExportState::Done => {}
         }
         Ok(())
     }
-}
-
-fn check_sized(bytes: &[u8], size: u64, hash: &str, place: &str, what: &str) -> Result<(), Error> {
-    if bytes.len() as u64 != size {
-        return Err(Error::new(
-            ErrorCode::IntegrityCheck,
-            place,
-            format!(
-                "the {what} has {} bytes, KSeF announced {size}",
-                bytes.len()
-            ),
-        ));
-    }
-    let ours = crate::crypto::hash::sha256(bytes).to_base64();
-    if ours != hash {
-        return Err(Error::new(
-            ErrorCode::IntegrityCheck,
-            place,
-            format!("the {what}'s SHA-256 is {ours}, KSeF announced {hash}"),
-        ));
-    }
-    Ok(())
-}
-
-/// Unpacks the export archive (filled in once the ZIP reader lands).
-fn unpack(_archive: &[u8]) -> Result<Vec<ExportedFile>, Error> {
-    Ok(Vec::new())
 }

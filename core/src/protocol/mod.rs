@@ -13,6 +13,7 @@
 //! |---|---|
 //! | [`Client::authenticate`] | challenge → token or XAdES → poll → redeem |
 //! | [`Client::send_online`] | online session: open, send, close, KSeF numbers, UPOs |
+//! | [`Client::send_batch`] | batch session: parts of a [`batch::PreparedBatch`] uploaded, results mapped back |
 //! | [`Client::session_status`], [`Client::invoice_status`], [`Client::download_upo`] | status and UPO of earlier sessions |
 //! | [`Client::query_metadata`], [`Client::download_invoice`], [`Client::export_invoices`] | the inbox |
 //! | [`Client::generate_token`], [`Client::enroll_certificate`] | onboarding (KSeF token, KSeF certificate for KOD II) |
@@ -44,23 +45,25 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 
+pub mod batch;
+pub mod batch_session;
 pub mod client;
 pub mod drive;
 pub mod inbox;
 pub mod onboarding;
 pub mod online;
 mod ops;
-pub mod batch;
 pub mod upo;
 mod wire;
 
+pub use batch_session::{BatchResult, BatchSend};
 pub use client::{Client, Config, Credentials, Event, OpId, Transmit, TransmitId};
 #[cfg(feature = "std")]
 pub use drive::SystemClock;
 pub use drive::{drive, run, Clock};
 pub use inbox::{
-    DateType, DownloadedInvoice, ExportRequest, ExportResult, ExportedFile, InvoiceMetadata,
-    MetadataQuery, MetadataResult, SubjectType,
+    DateType, DownloadedInvoice, ExportRequest, ExportResult, InvoiceMetadata, MetadataQuery,
+    MetadataResult, SubjectType,
 };
 pub use onboarding::{
     AuthSession, CertificateType, ConnectionVerdict, EnrolledCertificate, GeneratedToken,
@@ -81,6 +84,12 @@ impl Client {
     /// Finishes with [`Output::Online`].
     pub fn send_online(&mut self, send: OnlineSend) -> OpId {
         self.start(Box::new(online::OnlineOp::new(send)))
+    }
+
+    /// Sends a prepared batch: open, upload every part, close, wait, map results back.
+    /// Finishes with [`Output::Batch`].
+    pub fn send_batch(&mut self, send: BatchSend) -> OpId {
+        self.start(Box::new(batch_session::BatchOp::new(send)))
     }
 
     /// A session's status. Finishes with [`Output::SessionStatus`].

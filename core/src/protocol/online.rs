@@ -154,7 +154,7 @@ impl fmt::Debug for InvoiceOutcome {
 }
 
 impl InvoiceOutcome {
-    fn new(index: usize) -> InvoiceOutcome {
+    pub(crate) fn new(index: usize) -> InvoiceOutcome {
         InvoiceOutcome {
             index,
             reference: None,

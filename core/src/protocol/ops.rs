@@ -181,6 +181,8 @@ pub enum Output {
     Terminated,
     /// [`super::Client::send_online`].
     Online(super::online::OnlineResult),
+    /// [`super::Client::send_batch`].
+    Batch(super::batch_session::BatchResult),
     /// [`super::Client::session_status`].
     SessionStatus(SessionStatus),
     /// [`super::Client::invoice_status`].
