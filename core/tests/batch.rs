@@ -207,7 +207,10 @@ fn our_reader_reads_python_archives() {
     assert_eq!(zip.read_by_name("stored.xml").unwrap(), b"<a/>".repeat(100));
     let d = zip.read_by_name("deflated.xml").unwrap();
     assert_eq!(d.len(), 5000 + 19);
-    assert_eq!(zip.entries()[zip.index_of("deflated.xml").unwrap()].method(), 8);
+    assert_eq!(
+        zip.entries()[zip.index_of("deflated.xml").unwrap()].method(),
+        8
+    );
     assert_eq!(zip.read_by_name("żółw.xml").unwrap(), b"utf8 name");
     assert_eq!(
         zip.read_by_name("forced64.xml").unwrap(),
@@ -240,8 +243,17 @@ fn bad_names_are_named() {
     let mut w = ZipWriter::new(Vec::new(), ZipOptions::default());
     w.add("ok.xml", b"1").unwrap();
     for bad in [
-        "", "/abs.xml", "C:/x.xml", "../up.xml", "a/../b.xml", "a//b.xml", "dir/", "a\\b.xml",
-        "./a.xml", "tab\t.xml", "ok.xml",
+        "",
+        "/abs.xml",
+        "C:/x.xml",
+        "../up.xml",
+        "a/../b.xml",
+        "a//b.xml",
+        "dir/",
+        "a\\b.xml",
+        "./a.xml",
+        "tab\t.xml",
+        "ok.xml",
     ] {
         let e = w.add(bad, b"2").unwrap_err();
         assert_eq!(e.code(), ErrorCode::ZipEntryName, "{bad:?}");
@@ -326,7 +338,10 @@ fn reader_errors_are_typed_and_named() {
         .unwrap();
     lying[cd + 24..cd + 28].copy_from_slice(&100u32.to_le_bytes());
     let e = ZipArchive::new(&lying, &lim).unwrap().read(0).unwrap_err();
-    assert_eq!((e.code(), e.path()), (ErrorCode::IntegrityCheck, "bomb.xml"));
+    assert_eq!(
+        (e.code(), e.path()),
+        (ErrorCode::IntegrityCheck, "bomb.xml")
+    );
     // An unsupported method names the entry.
     let mut m = deflated.clone();
     m[cd + 10] = 14; // LZMA
@@ -387,10 +402,16 @@ fn batch_tiny_parts_decrypt_to_the_archive() {
     assert_eq!(keys.len(), 3);
     assert_eq!(json["fileSize"], batch.file_size);
     assert_eq!(json["fileHash"], batch.file_hash.as_str());
-    assert_eq!(json["fileParts"].as_array().unwrap().len(), batch.parts.len());
+    assert_eq!(
+        json["fileParts"].as_array().unwrap().len(),
+        batch.parts.len()
+    );
     assert_eq!(json["fileParts"][1]["ordinalNumber"], 2);
     assert_eq!(json["fileParts"][1]["fileSize"], batch.parts[1].size);
-    assert_eq!(json["fileParts"][1]["fileHash"], batch.parts[1].hash.as_str());
+    assert_eq!(
+        json["fileParts"][1]["fileHash"],
+        batch.parts[1].hash.as_str()
+    );
     assert_eq!(
         serde_json::to_value(batch.batch_file_info()).unwrap(),
         json,
@@ -521,7 +542,9 @@ fn file_parts_write_and_read_back() {
     prepare_batch(invoices, &k, &tiny(8_000), &mut mem).unwrap();
     for p in &batch.parts {
         assert_eq!(files.part(p.ordinal).unwrap(), mem.part(p.ordinal).unwrap());
-        assert!(files.path(p.ordinal).ends_with(format!("part_{}.zip.aes", p.ordinal)));
+        assert!(files
+            .path(p.ordinal)
+            .ends_with(format!("part_{}.zip.aes", p.ordinal)));
     }
     open_batch_parts(&batch, &files, &k).unwrap();
     let e = files.part(99).unwrap_err();
@@ -534,7 +557,10 @@ fn file_parts_write_and_read_back() {
 
 /// An export package as KSeF would send it: ZIP (deflate) of the XMLs + `_metadata.json`,
 /// split into parts, each encrypted; and the `package` JSON of the status response.
-fn export_fixture(k: &SessionKey, part_size: usize) -> (String, MemoryParts, Vec<(String, Vec<u8>)>) {
+fn export_fixture(
+    k: &SessionKey,
+    part_size: usize,
+) -> (String, MemoryParts, Vec<(String, Vec<u8>)>) {
     let inv: Vec<(String, Vec<u8>)> = sample_invoices(4)
         .into_iter()
         .enumerate()
@@ -550,7 +576,8 @@ fn export_fixture(k: &SessionKey, part_size: usize) -> (String, MemoryParts, Vec
             ..ZipOptions::default()
         },
     );
-    w.add("_metadata.json", meta.to_string().as_bytes()).unwrap();
+    w.add("_metadata.json", meta.to_string().as_bytes())
+        .unwrap();
     for (n, x) in &inv {
         w.add(n, x).unwrap();
     }
@@ -609,7 +636,11 @@ fn export_package_opens_and_checks() {
     let lim = ZipLimits::default();
     let check = |list: &[ksef::protocol::batch::ExportPart], parts: &MemoryParts, path: &str| {
         let e = open_export_package(list, parts, &k, &lim).unwrap_err();
-        assert_eq!((e.code(), e.path()), (ErrorCode::IntegrityCheck, path), "{e:?}");
+        assert_eq!(
+            (e.code(), e.path()),
+            (ErrorCode::IntegrityCheck, path),
+            "{e:?}"
+        );
     };
     let mut l = list.clone();
     l[1].encrypted_part_size += 16;
@@ -698,6 +729,9 @@ fn export_package_from_python_zip() {
     let pkg = open_export_package(&list, &parts, &k, &ZipLimits::default()).unwrap();
     assert_eq!(pkg.invoices.len(), 2);
     assert_eq!(pkg.invoices[0].xml, b"<Faktura>1</Faktura>");
-    assert_eq!(pkg.invoices[0].metadata.as_ref().unwrap()["ksefNumber"], "X-1");
+    assert_eq!(
+        pkg.invoices[0].metadata.as_ref().unwrap()["ksefNumber"],
+        "X-1"
+    );
     assert_eq!(pkg.invoices[1].metadata, None);
 }
