@@ -313,6 +313,8 @@ pub enum TransportErrorKind {
     Io,
     /// The TLS handshake or a certificate check failed.
     Tls,
+    /// The response body is larger than the transport accepts.
+    ResponseTooLarge,
     /// Anything else the transport reports.
     Other,
 }
@@ -344,6 +346,7 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Connect => "cannot connect",
             TransportErrorKind::Io => "connection failed",
             TransportErrorKind::Tls => "TLS failed",
+            TransportErrorKind::ResponseTooLarge => "response too large",
             TransportErrorKind::Other => "transport failed",
         };
         if self.message.is_empty() {

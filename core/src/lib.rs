@@ -26,6 +26,8 @@ pub mod model;
 pub mod protocol;
 pub mod qr;
 pub mod retry;
+#[cfg(feature = "std")]
+pub mod transport;
 pub mod validate;
 pub mod xades;
 pub mod xml;
