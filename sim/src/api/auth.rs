@@ -382,8 +382,8 @@ impl Ksef {
         let status = match ksef::xades::verify(&req.body) {
             Err(e) => cert_fail(format!("Nieprawidłowy podpis: {e}")),
             Ok(v) => {
-                let subject = v.certificate.subject_rfc4514();
-                if subject.contains("2.5.4.97=") || subject.to_ascii_lowercase().contains("organizationidentifier=") {
+                let ids = subject_ids(&v.certificate);
+                if ids.iter().any(|(oid, _)| oid == "2.5.4.97") {
                     method = Method::QualifiedSeal;
                 }
                 let fp: String = v
@@ -401,8 +401,7 @@ impl Ksef {
                         cert_fail("Certyfikat nie jest uprawniony w tym kontekście.".into())
                     }
                 } else if atr.subject_identifier_type() == SubjectIdentifierType::CertificateSubject
-                    && subject_nip(&subject).is_none()
-                    && subject_pesel(&subject).is_none()
+                    && !ids.iter().any(|(_, v)| subject_nip(v).is_some() || subject_pesel(v).is_some())
                 {
                     cert_fail(
                         "Podmiot certyfikatu nie zawiera identyfikatora (NIP/PESEL) w \
@@ -746,6 +745,23 @@ fn token_json(t: &KsefToken) -> Value {
         v["lastUseDate"] = json!(rfc3339(u));
     }
     v
+}
+
+/// The `serialNumber` (2.5.4.5) and `organizationIdentifier` (2.5.4.97) values of a
+/// certificate subject, as (OID, text).
+fn subject_ids(cert: &ksef::crypto::Certificate) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for rdn in cert.x509().tbs_certificate.subject.0.iter() {
+        for atv in rdn.0.iter() {
+            let oid = atv.oid.to_string();
+            if oid == "2.5.4.5" || oid == "2.5.4.97" {
+                if let Ok(text) = std::str::from_utf8(atv.value.value()) {
+                    out.push((oid, text.to_string()));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The NIP in a certificate subject (`serialNumber` `TINPL-…`/`NIP-…`, or
