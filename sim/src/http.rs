@@ -136,8 +136,9 @@ impl Router {
 
     /// Mounts `service` at `prefix` (`/v2`, `/upload`, `/fakturownia` …).
     pub fn mount(&mut self, prefix: &str, service: Arc<dyn Service>) {
-        self.mounts.push((prefix.trim_end_matches('/').into(), service));
-        self.mounts.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.mounts
+            .push((prefix.trim_end_matches('/').into(), service));
+        self.mounts.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
     }
 
     /// Routes one request.
@@ -310,22 +311,22 @@ fn read_request(
     if find("Expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
         writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
-    let body = if find("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-    {
-        read_chunked(reader)?
-    } else if let Some(len) = find("Content-Length") {
-        let len: usize = len
-            .parse()
-            .map_err(|_| invalid("Content-Length is not a number"))?;
-        if len > MAX_BODY {
-            return Err(invalid("body too large"));
-        }
-        let mut body = vec![0; len];
-        reader.read_exact(&mut body)?;
-        body
-    } else {
-        Vec::new()
-    };
+    let body =
+        if find("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+            read_chunked(reader)?
+        } else if let Some(len) = find("Content-Length") {
+            let len: usize = len
+                .parse()
+                .map_err(|_| invalid("Content-Length is not a number"))?;
+            if len > MAX_BODY {
+                return Err(invalid("body too large"));
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body)?;
+            body
+        } else {
+            Vec::new()
+        };
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_string(), parse_query(q)),
         None => (target, Vec::new()),
@@ -347,8 +348,8 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
         line.clear();
         reader.read_line(&mut line)?;
         let size_text = line.trim().split(';').next().unwrap_or("");
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| invalid("malformed chunk size"))?;
+        let size =
+            usize::from_str_radix(size_text, 16).map_err(|_| invalid("malformed chunk size"))?;
         if body.len() + size > MAX_BODY {
             return Err(invalid("body too large"));
         }

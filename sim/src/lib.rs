@@ -33,19 +33,20 @@
 //! `/upload` and `/download`, so another service (Fakturownia) can live in the same process.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+mod api;
 pub mod faults;
 pub mod http;
-mod api;
 pub mod limits;
 mod time;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use faults::{Faults, Route};
-pub use api::{AcceptedInvoice, LoggedRequest};
 pub use ::ksef::Environment;
+pub use api::{AcceptedInvoice, LoggedRequest};
+pub use faults::{Faults, Route};
 pub use limits::{Limit, RateLimits};
 
 /// How the simulator behaves. Build it with the `with_*` methods from `Default`.

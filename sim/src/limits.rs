@@ -187,7 +187,10 @@ mod tests {
             group_of("GET", "/sessions/X/invoices/failed"),
             Some("sessionInvoiceList")
         );
-        assert_eq!(group_of("GET", "/sessions/X/invoices/Y"), Some("invoiceStatus"));
+        assert_eq!(
+            group_of("GET", "/sessions/X/invoices/Y"),
+            Some("invoiceStatus")
+        );
         assert_eq!(group_of("GET", "/sessions/X/upo/Y"), Some("sessionMisc"));
         assert_eq!(group_of("POST", "/auth/challenge"), None);
         assert_eq!(group_of("POST", "/auth/ksef-token"), Some("other"));

@@ -68,7 +68,13 @@ fn upo_xsd() -> String {
 fn open(c: &Client) -> (String, SessionKey) {
     let (r, key) = c.open_online("FA (3)");
     assert_eq!(r.status, 201, "{}", r.text());
-    (r.json()["referenceNumber"].as_str().expect("ref").to_string(), key)
+    (
+        r.json()["referenceNumber"]
+            .as_str()
+            .expect("ref")
+            .to_string(),
+        key,
+    )
 }
 
 fn invoice_status(c: &Client, session: &str, inv: &str) -> Value {
@@ -88,7 +94,9 @@ fn public_keys_have_the_ids_the_openapi_describes() {
     let (_sim, c) = start(SimConfig::default());
     let keys = c.keys(); // from_json checks certificateId / publicKeyId
     assert!(keys.select(KeyUsage::KsefTokenEncryption, now_s()).is_ok());
-    assert!(keys.select(KeyUsage::SymmetricKeyEncryption, now_s()).is_ok());
+    assert!(keys
+        .select(KeyUsage::SymmetricKeyEncryption, now_s())
+        .is_ok());
     assert_eq!(keys.entries().len(), 2);
 }
 
@@ -164,7 +172,10 @@ fn xades_auth_with_ec_and_rsa_then_tokens() {
     );
     assert_eq!(r.status, 202, "{}", r.text());
     let token = r.json()["token"].as_str().expect("token").to_string();
-    let token_ref = r.json()["referenceNumber"].as_str().expect("ref").to_string();
+    let token_ref = r.json()["referenceNumber"]
+        .as_str()
+        .expect("ref")
+        .to_string();
     assert_eq!(
         c.call("GET", &format!("/tokens/{token_ref}"), None).json()["status"],
         "Active"
@@ -177,10 +188,14 @@ fn xades_auth_with_ec_and_rsa_then_tokens() {
         Some(&json!({"permissions": ["InvoiceRead"], "description": "nested"})),
     );
     assert_eq!(r.status, 403);
-    assert_eq!(api_error(&r).reason_code.as_deref(), Some("missing-permissions"));
+    assert_eq!(
+        api_error(&r).reason_code.as_deref(),
+        Some("missing-permissions")
+    );
     // Revoked: token auth now fails with 450.
     assert_eq!(
-        c.call("DELETE", &format!("/tokens/{token_ref}"), None).status,
+        c.call("DELETE", &format!("/tokens/{token_ref}"), None)
+            .status,
         204
     );
     let (r, t) = c2.start_token_auth(SELLER, &token);
@@ -210,7 +225,12 @@ fn online_session_numbers_upo_and_duplicates() {
     for n in 1..=3 {
         let r = c.send_invoice(&session, &key, &fa3_invoice(&format!("FV/SIM/{n}")));
         assert_eq!(r.status, 202, "{}", r.text());
-        refs.push(r.json()["referenceNumber"].as_str().expect("ref").to_string());
+        refs.push(
+            r.json()["referenceNumber"]
+                .as_str()
+                .expect("ref")
+                .to_string(),
+        );
     }
     let mut numbers = Vec::new();
     for r in &refs {
@@ -221,7 +241,11 @@ fn online_session_numbers_upo_and_duplicates() {
         assert_eq!(parsed.seller_nip(), SELLER);
         numbers.push(k.to_string());
         // The per-invoice UPO: by reference, by KSeF number, and on its pre-signed URL.
-        let upo = c.call("GET", &format!("/sessions/{session}/invoices/{r}/upo"), None);
+        let upo = c.call(
+            "GET",
+            &format!("/sessions/{session}/invoices/{r}/upo"),
+            None,
+        );
         assert_eq!(upo.status, 200);
         let hash = upo.header("x-ms-meta-hash").expect("hash").to_string();
         assert_eq!(hash, ksef::crypto::hash::sha256(&upo.body).to_base64());
@@ -229,7 +253,11 @@ fn online_session_numbers_upo_and_duplicates() {
         assert_eq!(u.documents.len(), 1);
         assert_eq!(u.documents[0].ksef_number.as_str(), k);
         xmllint(&upo.body, &upo_xsd());
-        let by_k = c.call("GET", &format!("/sessions/{session}/invoices/ksef/{k}/upo"), None);
+        let by_k = c.call(
+            "GET",
+            &format!("/sessions/{session}/invoices/ksef/{k}/upo"),
+            None,
+        );
         assert_eq!(by_k.status, 200);
         let url = v["upoDownloadUrl"].as_str().expect("url");
         let plain = send("GET", url, &[], b"").expect("download");
@@ -238,18 +266,29 @@ fn online_session_numbers_upo_and_duplicates() {
     // A duplicate (same seller, kind, P_2) → 440 with the original.
     let r = c.send_invoice(&session, &key, &fa3_invoice("FV/SIM/2"));
     assert_eq!(r.status, 202);
-    let dup = invoice_status(&c, &session, r.json()["referenceNumber"].as_str().expect("ref"));
+    let dup = invoice_status(
+        &c,
+        &session,
+        r.json()["referenceNumber"].as_str().expect("ref"),
+    );
     assert_eq!(dup["status"]["code"], 440);
-    assert_eq!(dup["status"]["extensions"]["originalKsefNumber"], numbers[1]);
+    assert_eq!(
+        dup["status"]["extensions"]["originalKsefNumber"],
+        numbers[1]
+    );
     assert_eq!(
         dup["status"]["extensions"]["originalSessionReferenceNumber"],
         session
     );
     let dup = ksef::http::InvoiceDuplicate::from_invoice_status(&dup["status"]).expect("dup");
-    assert_eq!(dup.original_ksef_number.map(|k| k.as_str().to_string()), Some(numbers[1].clone()));
+    assert_eq!(
+        dup.original_ksef_number.map(|k| k.as_str().to_string()),
+        Some(numbers[1].clone())
+    );
     // Close → 170 → 200 with a session UPO.
     assert_eq!(
-        c.call("POST", &format!("/sessions/online/{session}/close"), None).status,
+        c.call("POST", &format!("/sessions/online/{session}/close"), None)
+            .status,
         204
     );
     let s = c.wait_session(&session);
@@ -273,12 +312,17 @@ fn online_session_numbers_upo_and_duplicates() {
     );
     assert_eq!(by_ref.body, upo.body);
     // The failed list and the accepted list.
-    let failed = c.call("GET", &format!("/sessions/{session}/invoices/failed"), None).json();
+    let failed = c
+        .call("GET", &format!("/sessions/{session}/invoices/failed"), None)
+        .json();
     assert_eq!(failed["invoices"].as_array().map(Vec::len), Some(1));
     let accepted = sim.accepted_invoices();
     assert_eq!(accepted.len(), 3);
     assert_eq!(
-        accepted.iter().map(|a| a.ksef_number.clone()).collect::<Vec<_>>(),
+        accepted
+            .iter()
+            .map(|a| a.ksef_number.clone())
+            .collect::<Vec<_>>(),
         numbers
     );
     // Sending into a closed session: 21180.
@@ -295,10 +339,17 @@ fn invoice_list_pages_with_continuation_tokens() {
         let r = c.send_invoice(&session, &key, &fa3_invoice(&format!("FV/PAGE/{n}")));
         assert_eq!(r.status, 202);
     }
-    let first = c.call("GET", &format!("/sessions/{session}/invoices?pageSize=10"), None);
+    let first = c.call(
+        "GET",
+        &format!("/sessions/{session}/invoices?pageSize=10"),
+        None,
+    );
     let v = first.json();
     assert_eq!(v["invoices"].as_array().map(Vec::len), Some(10));
-    let token = v["continuationToken"].as_str().expect("continuation").to_string();
+    let token = v["continuationToken"]
+        .as_str()
+        .expect("continuation")
+        .to_string();
     let second = c
         .try_call(
             "GET",
@@ -323,13 +374,24 @@ fn fa2_is_refused_in_demo_and_accepted_in_test() {
     let (_sim, c) = logged_in(SimConfig::default());
     let (r, key) = c.open_online("FA (2)");
     assert_eq!(r.status, 201);
-    let session = r.json()["referenceNumber"].as_str().expect("ref").to_string();
+    let session = r.json()["referenceNumber"]
+        .as_str()
+        .expect("ref")
+        .to_string();
     let sent = c.send_invoice(&session, &key, &fa2_invoice());
-    let v = invoice_status(&c, &session, sent.json()["referenceNumber"].as_str().expect("ref"));
+    let v = invoice_status(
+        &c,
+        &session,
+        sent.json()["referenceNumber"].as_str().expect("ref"),
+    );
     assert_eq!(v["status"]["code"], 200, "{v}");
     // An FA(3) document in an FA(2) session: 430.
     let sent = c.send_invoice(&session, &key, &fa3_invoice("FV/X/1"));
-    let v = invoice_status(&c, &session, sent.json()["referenceNumber"].as_str().expect("ref"));
+    let v = invoice_status(
+        &c,
+        &session,
+        sent.json()["referenceNumber"].as_str().expect("ref"),
+    );
     assert_eq!(v["status"]["code"], 430, "{v}");
 }
 
@@ -338,14 +400,16 @@ fn bad_hashes_and_sizes_are_refused() {
     let (_sim, c) = logged_in(SimConfig::default());
     let (session, key) = open(&c);
     let xml = fa3_invoice("FV/H/1");
-    let mut body: Value =
-        serde_json::from_str(&key.encrypt_invoice(&xml).to_json()).expect("json");
+    let mut body: Value = serde_json::from_str(&key.encrypt_invoice(&xml).to_json()).expect("json");
     body["invoiceHash"] = json!(ksef::crypto::hash::sha256(b"other").to_base64());
-    let r = c.call("POST", &format!("/sessions/online/{session}/invoices"), Some(&body));
+    let r = c.call(
+        "POST",
+        &format!("/sessions/online/{session}/invoices"),
+        Some(&body),
+    );
     assert_eq!(r.status, 400);
     assert!(api_error(&r).has_code(21403), "{}", r.text());
-    let mut body: Value =
-        serde_json::from_str(&key.encrypt_invoice(&xml).to_json()).expect("json");
+    let mut body: Value = serde_json::from_str(&key.encrypt_invoice(&xml).to_json()).expect("json");
     body["invoiceSize"] = json!(xml.len() + 1);
     let r = c
         .try_call(
@@ -365,14 +429,22 @@ fn bad_hashes_and_sizes_are_refused() {
         .expect("utf8")
         .replace("<P_1>2026-02-15</P_1>", "<P_1>2049-12-31</P_1>");
     let r = c.send_invoice(&session, &key, future.as_bytes());
-    let v = invoice_status(&c, &session, r.json()["referenceNumber"].as_str().expect("ref"));
+    let v = invoice_status(
+        &c,
+        &session,
+        r.json()["referenceNumber"].as_str().expect("ref"),
+    );
     assert_eq!(v["status"]["code"], 450, "{v}");
     // Another seller than the context: 410.
     let other = String::from_utf8(fa3_invoice("FV/H/3"))
         .expect("utf8")
         .replacen("<NIP>9999999999</NIP>", "<NIP>5265877635</NIP>", 1);
     let r = c.send_invoice(&session, &key, other.as_bytes());
-    let v = invoice_status(&c, &session, r.json()["referenceNumber"].as_str().expect("ref"));
+    let v = invoice_status(
+        &c,
+        &session,
+        r.json()["referenceNumber"].as_str().expect("ref"),
+    );
     assert_eq!(v["status"]["code"], 410, "{v}");
 }
 
@@ -387,7 +459,11 @@ fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     w.finish().expect("zip").into_inner()
 }
 
-fn open_batch(c: &Client, archive: &[u8], part_size: usize) -> (Value, ksef::crypto::session::EncryptedBatch) {
+fn open_batch(
+    c: &Client,
+    archive: &[u8],
+    part_size: usize,
+) -> (Value, ksef::crypto::session::EncryptedBatch) {
     let keys = c.keys();
     let cert = keys
         .select(KeyUsage::SymmetricKeyEncryption, now_s())
@@ -416,7 +492,12 @@ fn open_batch(c: &Client, archive: &[u8], part_size: usize) -> (Value, ksef::cry
 fn batch_session_in_two_parts() {
     let (_sim, c) = logged_in(SimConfig::default());
     let files: Vec<(String, Vec<u8>)> = (1..=3)
-        .map(|n| (format!("faktura-{n}.xml"), fa3_invoice(&format!("FV/B/{n}"))))
+        .map(|n| {
+            (
+                format!("faktura-{n}.xml"),
+                fa3_invoice(&format!("FV/B/{n}")),
+            )
+        })
         .collect();
     let archive = zip_of(&files);
     let (opened, batch) = open_batch(&c, &archive, archive.len() / 2 + 1);
@@ -443,7 +524,13 @@ fn batch_session_in_two_parts() {
     let s = c.wait_session(&session);
     assert_eq!(s["status"]["code"], 200, "{s}");
     assert_eq!(s["successfulInvoiceCount"], 3);
-    let list = c.call("GET", &format!("/sessions/{session}/invoices?pageSize=10"), None).json();
+    let list = c
+        .call(
+            "GET",
+            &format!("/sessions/{session}/invoices?pageSize=10"),
+            None,
+        )
+        .json();
     let names: Vec<&str> = list["invoices"]
         .as_array()
         .expect("invoices")
@@ -461,10 +548,13 @@ fn batch_with_a_corrupted_part_fails_verification() {
     let session = opened["referenceNumber"].as_str().expect("ref").to_string();
     let mut part = batch.parts[0].clone();
     part[0] ^= 0xFF;
-    let url = opened["partUploadRequests"][0]["url"].as_str().expect("url");
+    let url = opened["partUploadRequests"][0]["url"]
+        .as_str()
+        .expect("url");
     send("PUT", url, &[("x-ms-blob-type", "BlockBlob")], &part).expect("upload");
     assert_eq!(
-        c.call("POST", &format!("/sessions/batch/{session}/close"), None).status,
+        c.call("POST", &format!("/sessions/batch/{session}/close"), None)
+            .status,
         204
     );
     assert_eq!(c.wait_session(&session)["status"]["code"], 405);
@@ -483,12 +573,15 @@ fn faults_and_resends() {
     assert!(sim.accepted_invoices().is_empty());
     // Dropped connection, not processed.
     sim.faults().drop_next(route, 1);
-    let body: Value = serde_json::from_str(
-        &key.encrypt_invoice(&fa3_invoice("FV/F/1")).to_json(),
-    )
-    .expect("json");
+    let body: Value =
+        serde_json::from_str(&key.encrypt_invoice(&fa3_invoice("FV/F/1")).to_json()).expect("json");
     assert!(c
-        .try_call("POST", &format!("/sessions/online/{session}/invoices"), Some(&body), &[])
+        .try_call(
+            "POST",
+            &format!("/sessions/online/{session}/invoices"),
+            Some(&body),
+            &[]
+        )
         .is_err());
     assert!(sim.accepted_invoices().is_empty());
     // Processed, then 502: a blind resend is a duplicate.
@@ -497,16 +590,23 @@ fn faults_and_resends() {
     assert_eq!(r.status, 502);
     assert_eq!(sim.accepted_invoices().len(), 1);
     let r = c.send_invoice(&session, &key, &fa3_invoice("FV/F/1"));
-    let v = invoice_status(&c, &session, r.json()["referenceNumber"].as_str().expect("ref"));
+    let v = invoice_status(
+        &c,
+        &session,
+        r.json()["referenceNumber"].as_str().expect("ref"),
+    );
     assert_eq!(v["status"]["code"], 440);
     // Processed, then the connection dropped.
     sim.faults().drop_after_processing(route, 1);
-    let body: Value = serde_json::from_str(
-        &key.encrypt_invoice(&fa3_invoice("FV/F/2")).to_json(),
-    )
-    .expect("json");
+    let body: Value =
+        serde_json::from_str(&key.encrypt_invoice(&fa3_invoice("FV/F/2")).to_json()).expect("json");
     assert!(c
-        .try_call("POST", &format!("/sessions/online/{session}/invoices"), Some(&body), &[])
+        .try_call(
+            "POST",
+            &format!("/sessions/online/{session}/invoices"),
+            Some(&body),
+            &[]
+        )
         .is_err());
     assert_eq!(sim.accepted_invoices().len(), 2);
     // 429 with Retry-After, in both error formats.
@@ -525,17 +625,24 @@ fn faults_and_resends() {
         .expect("response");
     assert_eq!(r.status, 429);
     assert_eq!(api_error(&r).format, ErrorFormat::ProblemDetails);
-    assert_eq!(c.call("GET", &format!("/sessions/{session}"), None).status, 200);
+    assert_eq!(
+        c.call("GET", &format!("/sessions/{session}"), None).status,
+        200
+    );
     // KSeF unavailable.
     sim.faults().set_unavailable(true);
     let r = c.call("POST", "/auth/challenge", Some(&json!({})));
     assert_eq!(r.status, 503);
     assert_eq!(api_error(&r).format, ErrorFormat::Exception);
     sim.faults().set_unavailable(false);
-    assert_eq!(c.call("POST", "/auth/challenge", Some(&json!({}))).status, 200);
+    assert_eq!(
+        c.call("POST", "/auth/challenge", Some(&json!({}))).status,
+        200
+    );
     // Slow UPO: the session stays at 170 for two more polls.
     assert_eq!(
-        c.call("POST", &format!("/sessions/online/{session}/close"), None).status,
+        c.call("POST", &format!("/sessions/online/{session}/close"), None)
+            .status,
         204
     );
     sim.faults().slow_upo(2);
@@ -548,7 +655,10 @@ fn faults_and_resends() {
     assert_eq!(v["status"]["code"], 200);
     assert!(v["upo"]["pages"][0]["downloadUrl"].is_string());
     let log = sim.request_log();
-    assert!(log.iter().any(|l| l.status == 0), "dropped calls are logged");
+    assert!(
+        log.iter().any(|l| l.status == 0),
+        "dropped calls are logged"
+    );
 }
 
 #[test]
@@ -564,14 +674,21 @@ fn strict_limits_answer_429_with_retry_after() {
         assert_eq!(r.status, 200, "{}", r.text());
     }
     let r = limited.expect("GET /sessions is limited to 5/s");
-    let wait: u64 = r.header("Retry-After").expect("Retry-After").parse().expect("secs");
+    let wait: u64 = r
+        .header("Retry-After")
+        .expect("Retry-After")
+        .parse()
+        .expect("secs");
     assert!((1..=60).contains(&wait));
 }
 
 #[test]
 fn expired_access_tokens_give_401_until_refreshed() {
     let (sim, mut c) = logged_in(SimConfig::default());
-    assert_eq!(c.call("GET", "/sessions?sessionType=Online", None).status, 200);
+    assert_eq!(
+        c.call("GET", "/sessions?sessionType=Online", None).status,
+        200
+    );
     sim.faults().expire_access_tokens();
     let r = c.call("GET", "/sessions?sessionType=Online", None);
     assert_eq!(r.status, 401);
@@ -587,7 +704,10 @@ fn expired_access_tokens_give_401_until_refreshed() {
     .expect("response");
     assert_eq!(rr.status, 200);
     c.access = rr.json()["accessToken"]["token"].as_str().map(String::from);
-    assert_eq!(c.call("GET", "/sessions?sessionType=Online", None).status, 200);
+    assert_eq!(
+        c.call("GET", "/sessions?sessionType=Online", None).status,
+        200
+    );
 }
 
 #[test]
@@ -596,7 +716,11 @@ fn inbox_query_download_and_export() {
     let (session, key) = open(&c);
     let xml = fa3_invoice("FV/IN/1");
     let r = c.send_invoice(&session, &key, &xml);
-    let v = invoice_status(&c, &session, r.json()["referenceNumber"].as_str().expect("ref"));
+    let v = invoice_status(
+        &c,
+        &session,
+        r.json()["referenceNumber"].as_str().expect("ref"),
+    );
     let number = v["ksefNumber"].as_str().expect("number").to_string();
     let dl = c.call("GET", &format!("/invoices/ksef/{number}"), None);
     assert_eq!(dl.status, 200);
@@ -605,13 +729,21 @@ fn inbox_query_download_and_export() {
         dl.header("x-ms-meta-hash"),
         Some(ksef::crypto::hash::sha256(&xml).to_base64().as_str())
     );
-    let missing = c.call("GET", "/invoices/ksef/9999999999-20260101-000000000000-00", None);
+    let missing = c.call(
+        "GET",
+        "/invoices/ksef/9999999999-20260101-000000000000-00",
+        None,
+    );
     assert!(api_error(&missing).has_code(21164));
     let filters = json!({
         "subjectType": "Subject1",
         "dateRange": {"dateType": "Issue", "from": "2026-02-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"},
     });
-    let q = c.call("POST", "/invoices/query/metadata?pageSize=10", Some(&filters));
+    let q = c.call(
+        "POST",
+        "/invoices/query/metadata?pageSize=10",
+        Some(&filters),
+    );
     assert_eq!(q.status, 200, "{}", q.text());
     let q = q.json();
     assert_eq!(q["hasMore"], false);
@@ -621,11 +753,15 @@ fn inbox_query_download_and_export() {
         "subjectType": "Subject2",
         "dateRange": {"dateType": "Issue", "from": "2026-02-01T00:00:00Z"},
     });
-    let q = c.call("POST", "/invoices/query/metadata", Some(&buyer)).json();
+    let q = c
+        .call("POST", "/invoices/query/metadata", Some(&buyer))
+        .json();
     assert_eq!(q["invoices"].as_array().map(Vec::len), Some(0));
     // Export: an encrypted ZIP with the XML and _metadata.json.
     let keys = c.keys();
-    let cert = keys.select(KeyUsage::SymmetricKeyEncryption, now_s()).expect("key");
+    let cert = keys
+        .select(KeyUsage::SymmetricKeyEncryption, now_s())
+        .expect("key");
     let ek = SessionKey::generate(&mut OsRng);
     let enc = ek
         .encryption_info(&cert.public_key().expect("pk"), None, &mut OsRng)
@@ -639,12 +775,20 @@ fn inbox_query_download_and_export() {
         })),
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    let export = r.json()["referenceNumber"].as_str().expect("ref").to_string();
-    let st = c.call("GET", &format!("/invoices/exports/{export}"), None).json();
+    let export = r.json()["referenceNumber"]
+        .as_str()
+        .expect("ref")
+        .to_string();
+    let st = c
+        .call("GET", &format!("/invoices/exports/{export}"), None)
+        .json();
     assert_eq!(st["status"]["code"], 200, "{st}");
     let part = &st["package"]["parts"][0];
     let blob = send("GET", part["url"].as_str().expect("url"), &[], b"").expect("dl");
-    assert_eq!(blob.body.len() as u64, part["encryptedPartSize"].as_u64().expect("size"));
+    assert_eq!(
+        blob.body.len() as u64,
+        part["encryptedPartSize"].as_u64().expect("size")
+    );
     let plain = ek.decrypt(&blob.body).expect("decrypts with our key");
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(plain)).expect("zip");
     let mut meta = String::new();
@@ -692,8 +836,13 @@ fn certificate_enrollment_issues_a_certificate_for_the_csr() {
         Some(&json!({"certificateName": "sim", "certificateType": "Offline", "csr": b64})),
     );
     assert_eq!(r.status, 202, "{}", r.text());
-    let er = r.json()["referenceNumber"].as_str().expect("ref").to_string();
-    let st = c.call("GET", &format!("/certificates/enrollments/{er}"), None).json();
+    let er = r.json()["referenceNumber"]
+        .as_str()
+        .expect("ref")
+        .to_string();
+    let st = c
+        .call("GET", &format!("/certificates/enrollments/{er}"), None)
+        .json();
     assert_eq!(st["status"]["code"], 200, "{st}");
     let serial = st["certificateSerialNumber"].as_str().expect("serial");
     let got = c
@@ -704,7 +853,9 @@ fn certificate_enrollment_issues_a_certificate_for_the_csr() {
         )
         .json();
     let cert = ksef::crypto::Certificate::from_base64(
-        got["certificates"][0]["certificate"].as_str().expect("cert"),
+        got["certificates"][0]["certificate"]
+            .as_str()
+            .expect("cert"),
     )
     .expect("X.509");
     assert!(cert.matches_key(&ksef::crypto::PrivateKey::EcP256(key)));
@@ -730,7 +881,11 @@ fn certificate_enrollment_issues_a_certificate_for_the_csr() {
 fn every_error_the_sim_sends_is_readable() {
     let (sim, c) = logged_in(SimConfig::default());
     let cases = [
-        c.call("GET", "/sessions/20260101-SO-0000000000-0000000000-00", None),
+        c.call(
+            "GET",
+            "/sessions/20260101-SO-0000000000-0000000000-00",
+            None,
+        ),
         c.try_call(
             "GET",
             "/sessions/20260101-SO-0000000000-0000000000-00",

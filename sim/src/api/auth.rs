@@ -322,9 +322,9 @@ impl Ksef {
         let mut token_ref = None;
         let status = match decrypt_ksef_token(encrypted, &self.keys.token_key, &mut OsRng) {
             Err(_) => fail("Nie udało się odszyfrować tokenu (RSA-OAEP SHA-256)."),
-            Ok(t) if t.timestamp_ms() != ts => fail(
-                "Znacznik czasu w tokenie nie odpowiada znacznikowi czasu wyzwania.",
-            ),
+            Ok(t) if t.timestamp_ms() != ts => {
+                fail("Znacznik czasu w tokenie nie odpowiada znacznikowi czasu wyzwania.")
+            }
             Ok(t) => {
                 let mut st = self.lock();
                 if let Some(k) = st.auth.tokens.iter_mut().find(|k| k.secret == t.token()) {
@@ -337,13 +337,12 @@ impl Ksef {
                         k.last_use_ms = Some(now_ms());
                         ok_status()
                     }
-                } else if self.cfg.ksef_tokens.is_empty() {
-                    ok_status()
-                } else if self
-                    .cfg
-                    .ksef_tokens
-                    .iter()
-                    .any(|(nip, tok)| nip == context.nip() && tok == t.token())
+                } else if self.cfg.ksef_tokens.is_empty()
+                    || self
+                        .cfg
+                        .ksef_tokens
+                        .iter()
+                        .any(|(nip, tok)| nip == context.nip() && tok == t.token())
                 {
                     ok_status()
                 } else {
@@ -373,8 +372,7 @@ impl Ksef {
         let cert_fail = |d: String| {
             (
                 460,
-                "Uwierzytelnianie zakończone niepowodzeniem z powodu błędu certyfikatu"
-                    .to_string(),
+                "Uwierzytelnianie zakończone niepowodzeniem z powodu błędu certyfikatu".to_string(),
                 vec![d],
             )
         };
@@ -401,7 +399,9 @@ impl Ksef {
                         cert_fail("Certyfikat nie jest uprawniony w tym kontekście.".into())
                     }
                 } else if atr.subject_identifier_type() == SubjectIdentifierType::CertificateSubject
-                    && !ids.iter().any(|(_, v)| subject_nip(v).is_some() || subject_pesel(v).is_some())
+                    && !ids
+                        .iter()
+                        .any(|(_, v)| subject_nip(v).is_some() || subject_pesel(v).is_some())
                 {
                     cert_fail(
                         "Podmiot certyfikatu nie zawiera identyfikatora (NIP/PESEL) w \
@@ -425,7 +425,9 @@ impl Ksef {
         match st.auth.auth_tokens.get(token) {
             Some((r, until)) if *until > now_ms() => Ok(r.clone()),
             Some(_) => Err(ApiErr::unauthorized("Token uwierzytelniający wygasł.")),
-            None => Err(ApiErr::unauthorized("Nieprawidłowy token uwierzytelniający.")),
+            None => Err(ApiErr::unauthorized(
+                "Nieprawidłowy token uwierzytelniający.",
+            )),
         }
     }
 
@@ -478,7 +480,8 @@ impl Ksef {
 
     fn issue_access(&self, st: &mut super::State, auth_ref: &str, ctx: &Context) -> (String, i64) {
         let now = now_ms();
-        let until = now + i64::try_from(self.cfg.access_token_ttl.as_millis()).unwrap_or(i64::MAX / 2);
+        let until =
+            now + i64::try_from(self.cfg.access_token_ttl.as_millis()).unwrap_or(i64::MAX / 2);
         let token = jwt(&json!({
             "token-type": "ContextToken",
             "context-identifier-type": ctx.kind,
@@ -570,7 +573,9 @@ impl Ksef {
             .cloned()
             .ok_or_else(|| ApiErr::unauthorized("Nieprawidłowy token odświeżający."))?;
         if op.revoked {
-            return Err(ApiErr::unauthorized("Sesja uwierzytelniania została unieważniona."));
+            return Err(ApiErr::unauthorized(
+                "Sesja uwierzytelniania została unieważniona.",
+            ));
         }
         let (access, access_until) = self.issue_access(&mut st, &reference, &op.context);
         if let Some(o) = st.auth.ops.get_mut(&reference) {
@@ -682,7 +687,14 @@ impl Ksef {
             .map(|p| p.as_str().map(String::from))
             .collect::<Option<Vec<String>>>()
             .ok_or_else(|| ApiErr::invalid("'permissions' must be strings."))?;
-        const KNOWN: [&str; 6] = [
+        let chars = description.chars().count();
+        if !(5..=256).contains(&chars) {
+            return Err(ApiErr::invalid(
+                "'description' must have 5 to 256 characters.",
+            ));
+        }
+        const KNOWN: [&str; 7] = [
+            "Introspection",
             "InvoiceRead",
             "InvoiceWrite",
             "CredentialsRead",
@@ -728,7 +740,11 @@ impl Ksef {
 }
 
 fn ok_status() -> (u32, String, Vec<String>) {
-    (200, "Uwierzytelnianie zakończone sukcesem".into(), Vec::new())
+    (
+        200,
+        "Uwierzytelnianie zakończone sukcesem".into(),
+        Vec::new(),
+    )
 }
 
 fn token_json(t: &KsefToken) -> Value {

@@ -28,13 +28,16 @@ const CERT_VALIDITY: Duration = Duration::from_secs(2 * 365 * 24 * 3600);
 const ENROLLMENT_LIMIT: usize = 300;
 const CERTIFICATE_LIMIT: usize = 100;
 
+/// An issued certificate: (serial hex, name, type, DER).
+type Issued = (String, String, String, Vec<u8>);
+
 #[derive(Debug, Clone)]
 struct Enrollment {
     reference: String,
     context_value: String,
     requested_ms: i64,
     /// (serial hex, name, type, DER) when issued; or the failure status.
-    result: Result<(String, String, String, Vec<u8>), (u32, String)>,
+    result: Result<Issued, (u32, String)>,
 }
 
 #[derive(Default)]
@@ -70,7 +73,11 @@ fn check_csr(der_bytes: &[u8]) -> Result<CertReq, ApiErr> {
         .to_der()
         .map_err(|e| bad(format!("CSR key: {e}")))?;
     let key = PublicKey::from_spki_der(&spki).map_err(|e| {
-        csr_error(25010, "Nieprawidłowy typ lub długość klucza.", e.to_string())
+        csr_error(
+            25010,
+            "Nieprawidłowy typ lub długość klucza.",
+            e.to_string(),
+        )
     })?;
     let sig = csr
         .signature
@@ -88,14 +95,15 @@ fn check_csr(der_bytes: &[u8]) -> Result<CertReq, ApiErr> {
         (RSA_SHA256, PublicKey::Rsa(pk)) => {
             use rsa::signature::Verifier;
             let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk.clone());
-            rsa::pkcs1v15::Signature::try_from(sig)
-                .is_ok_and(|s| vk.verify(&info, &s).is_ok())
+            rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| vk.verify(&info, &s).is_ok())
         }
         _ => {
             return Err(csr_error(
                 25011,
                 "Nieprawidłowy algorytm podpisu CSR.",
-                format!("ksef-sim verifies ecdsa-with-SHA256 and sha256WithRSAEncryption CSRs (got {alg})."),
+                format!(
+                "ksef-sim verifies ecdsa-with-SHA256 and sha256WithRSAEncryption CSRs (got {alg})."
+            ),
             ))
         }
     };
@@ -181,8 +189,9 @@ impl Ksef {
             .decode(csr_b64)
             .map_err(|e| ApiErr::invalid(format!("csr is not base64: {e}")))?;
         let not_before = match body.get("validFrom").and_then(Value::as_str) {
-            Some(v) => parse_ms(v)
-                .ok_or_else(|| ApiErr::invalid("validFrom is not a date-time."))?,
+            Some(v) => {
+                parse_ms(v).ok_or_else(|| ApiErr::invalid("validFrom is not a date-time."))?
+            }
             None => now_ms(),
         };
         {
@@ -202,7 +211,9 @@ impl Ksef {
             }
         }
         let csr = check_csr(&csr_der)?;
-        let result = self.issue(&csr, not_before).map(|(serial, der)| (serial, name, kind, der));
+        let result = self
+            .issue(&csr, not_before)
+            .map(|(serial, der)| (serial, name, kind, der));
         let reference = reference_number("CE");
         let requested = now_ms();
         self.lock().certs.enrollments.push(Enrollment {
@@ -272,7 +283,11 @@ impl Ksef {
                 v["certificateSerialNumber"] = json!(serial);
             }
             Err((code, why)) => {
-                v["status"] = status_json(*code, "Błąd wystawienia certyfikatu", &[why.clone()]);
+                v["status"] = status_json(
+                    *code,
+                    "Błąd wystawienia certyfikatu",
+                    std::slice::from_ref(why),
+                );
             }
         }
         Ok(Response::json(200, &v))

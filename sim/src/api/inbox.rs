@@ -58,8 +58,19 @@ impl StoredInvoice {
     ) -> StoredInvoice {
         let fa = &inv.fa;
         let nets = [
-            fa.p_13_1, fa.p_13_2, fa.p_13_3, fa.p_13_4, fa.p_13_5, fa.p_13_6_1, fa.p_13_6_2,
-            fa.p_13_6_3, fa.p_13_7, fa.p_13_8, fa.p_13_9, fa.p_13_10, fa.p_13_11,
+            fa.p_13_1,
+            fa.p_13_2,
+            fa.p_13_3,
+            fa.p_13_4,
+            fa.p_13_5,
+            fa.p_13_6_1,
+            fa.p_13_6_2,
+            fa.p_13_6_3,
+            fa.p_13_7,
+            fa.p_13_8,
+            fa.p_13_9,
+            fa.p_13_10,
+            fa.p_13_11,
         ];
         let vats = [fa.p_14_1, fa.p_14_2, fa.p_14_3, fa.p_14_4, fa.p_14_5];
         let sum = |xs: &[Option<Decimal>]| xs.iter().flatten().fold(Decimal::ZERO, |a, b| a + *b);
@@ -106,9 +117,8 @@ impl StoredInvoice {
     }
 
     fn metadata(&self) -> Value {
-        let num = |d: Decimal| -> Value {
-            serde_json::from_str(&d.to_string()).unwrap_or(Value::Null)
-        };
+        let num =
+            |d: Decimal| -> Value { serde_json::from_str(&d.to_string()).unwrap_or(Value::Null) };
         let mut buyer = json!({"identifier": {"type": self.buyer_kind}});
         if let Some(id) = &self.buyer_id {
             buyer["identifier"]["value"] = json!(id);
@@ -207,12 +217,16 @@ fn matches(inv: &StoredInvoice, c: &Caller, f: &Value) -> Result<bool, ApiErr> {
         .and_then(parse_ms)
         .ok_or_else(|| ApiErr::invalid("dateRange.from is required (date-time)."))?;
     let to = match range.get("to").and_then(Value::as_str) {
-        Some(t) => Some(parse_ms(t).ok_or_else(|| ApiErr::invalid("dateRange.to is not a date-time."))?),
+        Some(t) => {
+            Some(parse_ms(t).ok_or_else(|| ApiErr::invalid("dateRange.to is not a date-time."))?)
+        }
         None => None,
     };
     if let Some(t) = to {
         if t - from > 92 * 86_400_000 {
-            return Err(ApiErr::invalid("Zakres dat nie może przekraczać 3 miesięcy."));
+            return Err(ApiErr::invalid(
+                "Zakres dat nie może przekraczać 3 miesięcy.",
+            ));
         }
     }
     if at < from || to.is_some_and(|t| at > t) {
@@ -230,7 +244,9 @@ fn matches(inv: &StoredInvoice, c: &Caller, f: &Value) -> Result<bool, ApiErr> {
     if let Some(b) = f.get("buyerIdentifier").filter(|v| !v.is_null()) {
         let kind = b.get("type").and_then(Value::as_str).unwrap_or("");
         if kind != inv.buyer_kind
-            || b.get("value").and_then(Value::as_str).is_some_and(|v| Some(v) != inv.buyer_id.as_deref())
+            || b.get("value")
+                .and_then(Value::as_str)
+                .is_some_and(|v| Some(v) != inv.buyer_id.as_deref())
         {
             return Ok(false);
         }
@@ -253,7 +269,10 @@ fn matches(inv: &StoredInvoice, c: &Caller, f: &Value) -> Result<bool, ApiErr> {
         ("isSelfInvoicing", inv.self_invoicing),
         ("hasAttachment", inv.has_attachment),
     ] {
-        if f.get(k).and_then(Value::as_bool).is_some_and(|want| want != v) {
+        if f.get(k)
+            .and_then(Value::as_bool)
+            .is_some_and(|want| want != v)
+        {
             return Ok(false);
         }
     }
@@ -262,9 +281,15 @@ fn matches(inv: &StoredInvoice, c: &Caller, f: &Value) -> Result<bool, ApiErr> {
             Some("Brutto") => inv.gross,
             Some("Netto") => inv.net,
             Some("Vat") => inv.vat,
-            other => return Err(ApiErr::invalid(format!("amount.type {other:?} is not Brutto, Netto or Vat."))),
+            other => {
+                return Err(ApiErr::invalid(format!(
+                    "amount.type {other:?} is not Brutto, Netto or Vat."
+                )))
+            }
         };
-        let bound = |k: &str| -> Option<Decimal> { a.get(k).map(|v| v.to_string()).and_then(|t| t.parse().ok()) };
+        let bound = |k: &str| -> Option<Decimal> {
+            a.get(k).map(|v| v.to_string()).and_then(|t| t.parse().ok())
+        };
         if bound("from").is_some_and(|b| amount < b) || bound("to").is_some_and(|b| amount > b) {
             return Ok(false);
         }
@@ -308,7 +333,12 @@ impl Ksef {
     }
 
     /// The matching invoices, sorted.
-    fn select(&self, c: &Caller, filters: &Value, desc: bool) -> Result<Vec<StoredInvoice>, ApiErr> {
+    fn select(
+        &self,
+        c: &Caller,
+        filters: &Value,
+        desc: bool,
+    ) -> Result<Vec<StoredInvoice>, ApiErr> {
         let st = self.lock();
         let mut out = Vec::new();
         for inv in &st.inbox.invoices {
@@ -317,7 +347,16 @@ impl Ksef {
             }
         }
         let key_issue = filters["dateRange"]["dateType"] == "Issue";
-        out.sort_by_key(|i| (if key_issue { i.issue_ms } else { i.acquisition_ms }, i.acquisition_ms));
+        out.sort_by_key(|i| {
+            (
+                if key_issue {
+                    i.issue_ms
+                } else {
+                    i.acquisition_ms
+                },
+                i.acquisition_ms,
+            )
+        });
         if desc {
             out.reverse();
         }
@@ -336,14 +375,21 @@ impl Ksef {
         let desc = match req.query("sortOrder") {
             None | Some("Asc") => false,
             Some("Desc") => true,
-            Some(o) => return Err(ApiErr::invalid(format!("sortOrder '{o}' is not Asc or Desc."))),
+            Some(o) => {
+                return Err(ApiErr::invalid(format!(
+                    "sortOrder '{o}' is not Asc or Desc."
+                )))
+            }
         };
         let all = self.select(c, &filters, desc)?;
         let truncated = all.len() > MAX_RESULTS;
         let visible = &all[..all.len().min(MAX_RESULTS)];
         let start = offset.saturating_mul(size).min(visible.len());
         let end = (start + size).min(visible.len());
-        let page: Vec<Value> = visible[start..end].iter().map(StoredInvoice::metadata).collect();
+        let page: Vec<Value> = visible[start..end]
+            .iter()
+            .map(StoredInvoice::metadata)
+            .collect();
         Ok(Response::json(
             200,
             &json!({
@@ -380,52 +426,62 @@ impl Ksef {
             .get("filters")
             .cloned()
             .ok_or_else(|| ApiErr::invalid("The field 'filters' is required."))?;
-        let only_metadata = body.get("onlyMetadata").and_then(Value::as_bool).unwrap_or(false);
+        let only_metadata = body
+            .get("onlyMetadata")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let found = self.select(c, &filters, false)?;
         let reference = reference_number("EH");
         let now = now_ms();
-        let (status, package) = match SessionKey::from_encryption_info(&info, &self.keys.sym_key, &mut OsRng) {
-            Err(_) => (
-                status_json(415, "Błąd odszyfrowania dostarczonego klucza", &[]),
-                None,
-            ),
-            Ok(key) => {
-                let truncated = found.len() > MAX_RESULTS;
-                let found = &found[..found.len().min(MAX_RESULTS)];
-                let zip = build_package(found, only_metadata)
-                    .map_err(|e| ApiErr::plain(500, "Internal Server Error", format!("ZIP: {e}")))?;
-                let encrypted = key.encrypt(&zip);
-                let mut st = self.lock();
-                let url = self.publish(&mut st, &req.origin, "application/octet-stream", encrypted.clone());
-                let part = json!({
-                    "ordinalNumber": 1,
-                    "partName": format!("{reference}-001.zip.aes"),
-                    "method": "GET",
-                    "url": url,
-                    "partSize": zip.len(),
-                    "partHash": sha256_b64(&zip),
-                    "encryptedPartSize": encrypted.len(),
-                    "encryptedPartHash": sha256_b64(&encrypted),
-                    "expirationDate": rfc3339(now + PACKAGE_TTL_MS),
-                });
-                let mut pkg = json!({
-                    "invoiceCount": found.len(),
-                    "size": zip.len(),
-                    "parts": [part],
-                    "isTruncated": truncated,
-                    "permanentStorageHwmDate": rfc3339(now),
-                });
-                if let Some(last) = found.last() {
-                    pkg["lastIssueDate"] = json!(last.issue_date);
-                    pkg["lastInvoicingDate"] = json!(rfc3339(last.acquisition_ms));
-                    pkg["lastPermanentStorageDate"] = json!(rfc3339(last.acquisition_ms));
+        let (status, package) =
+            match SessionKey::from_encryption_info(&info, &self.keys.sym_key, &mut OsRng) {
+                Err(_) => (
+                    status_json(415, "Błąd odszyfrowania dostarczonego klucza", &[]),
+                    None,
+                ),
+                Ok(key) => {
+                    let truncated = found.len() > MAX_RESULTS;
+                    let found = &found[..found.len().min(MAX_RESULTS)];
+                    let zip = build_package(found, only_metadata).map_err(|e| {
+                        ApiErr::plain(500, "Internal Server Error", format!("ZIP: {e}"))
+                    })?;
+                    let encrypted = key.encrypt(&zip);
+                    let mut st = self.lock();
+                    let url = self.publish(
+                        &mut st,
+                        &req.origin,
+                        "application/octet-stream",
+                        encrypted.clone(),
+                    );
+                    let part = json!({
+                        "ordinalNumber": 1,
+                        "partName": format!("{reference}-001.zip.aes"),
+                        "method": "GET",
+                        "url": url,
+                        "partSize": zip.len(),
+                        "partHash": sha256_b64(&zip),
+                        "encryptedPartSize": encrypted.len(),
+                        "encryptedPartHash": sha256_b64(&encrypted),
+                        "expirationDate": rfc3339(now + PACKAGE_TTL_MS),
+                    });
+                    let mut pkg = json!({
+                        "invoiceCount": found.len(),
+                        "size": zip.len(),
+                        "parts": [part],
+                        "isTruncated": truncated,
+                        "permanentStorageHwmDate": rfc3339(now),
+                    });
+                    if let Some(last) = found.last() {
+                        pkg["lastIssueDate"] = json!(last.issue_date);
+                        pkg["lastInvoicingDate"] = json!(rfc3339(last.acquisition_ms));
+                        pkg["lastPermanentStorageDate"] = json!(rfc3339(last.acquisition_ms));
+                    }
+                    (
+                        status_json(200, "Eksport faktur zakończony sukcesem", &[]),
+                        Some(pkg),
+                    )
                 }
-                (
-                    status_json(200, "Eksport faktur zakończony sukcesem", &[]),
-                    Some(pkg),
-                )
-            }
-        };
+            };
         self.lock().inbox.exports.insert(
             reference.clone(),
             Export {
@@ -447,7 +503,9 @@ impl Ksef {
             .get_mut(reference)
             .filter(|e| e.context == c.context)
             .ok_or_else(|| {
-                ApiErr::invalid(format!("Eksport o numerze referencyjnym {reference} nie istnieje."))
+                ApiErr::invalid(format!(
+                    "Eksport o numerze referencyjnym {reference} nie istnieje."
+                ))
             })?;
         if e.polls_left > 0 {
             e.polls_left -= 1;

@@ -68,7 +68,10 @@ impl Keys {
         };
         let key = |what: &str, pem: &str| PrivateKey::from_pem(pem).map_err(|e| bad(what, e));
         let cert = |what: &str, pem: &str| Certificate::from_pem(pem).map_err(|e| bad(what, e));
-        let ca_key = match key("sim-ca-key.pem", include_str!("../../fixtures/sim-ca-key.pem"))? {
+        let ca_key = match key(
+            "sim-ca-key.pem",
+            include_str!("../../fixtures/sim-ca-key.pem"),
+        )? {
             PrivateKey::EcP256(k) => k,
             PrivateKey::Rsa(_) => {
                 return Err(std::io::Error::new(
@@ -381,9 +384,9 @@ impl Ksef {
             (_, ["certificates", ..]) => self.cert_routes(m, &segs[1..], req),
             (_, ["permissions", ..]) => Err(ApiErr::not_simulated("permissions (/permissions)")),
             (_, ["testdata", ..]) => Err(ApiErr::not_simulated("test data (/testdata)")),
-            (_, ["limits", ..]) | (_, ["rate-limits"]) => {
-                Err(ApiErr::not_simulated("limit queries (/limits, /rate-limits)"))
-            }
+            (_, ["limits", ..]) | (_, ["rate-limits"]) => Err(ApiErr::not_simulated(
+                "limit queries (/limits, /rate-limits)",
+            )),
             (_, ["peppol", ..]) => Err(ApiErr::not_simulated("Peppol (/peppol)")),
             _ => Err(ApiErr::plain(
                 404,

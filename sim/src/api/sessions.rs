@@ -46,7 +46,9 @@ pub(crate) enum Kind {
 enum Phase {
     Open,
     /// Closed; final status after `polls_left` more status polls.
-    Closed { polls_left: u32 },
+    Closed {
+        polls_left: u32,
+    },
     /// Failed with a final status (code, description, details).
     Failed(u32, String, Vec<String>),
 }
@@ -266,7 +268,9 @@ impl Ksef {
             .map_err(|_| ApiErr::invalid("The request body is not UTF-8."))?;
         let mut st = self.lock();
         let s = Ksef::session_mut(&mut st, c, reference)?;
-        if s.kind != Kind::Online || s.phase != Phase::Open || now_ms() > s.created_ms + SESSION_TTL_MS
+        if s.kind != Kind::Online
+            || s.phase != Phase::Open
+            || now_ms() > s.created_ms + SESSION_TTL_MS
         {
             let code = Ksef::phase_code(s);
             return Err(ApiErr::bad(
@@ -284,8 +288,8 @@ impl Ksef {
                 ),
             ));
         }
-        let sir = SendInvoiceRequest::from_json(body)
-            .map_err(|e| ApiErr::invalid(e.to_string()))?;
+        let sir =
+            SendInvoiceRequest::from_json(body).map_err(|e| ApiErr::invalid(e.to_string()))?;
         let Some(key) = s.key.clone() else {
             return Err(ApiErr::invalid("Sesja nie ma klucza."));
         };
@@ -298,13 +302,19 @@ impl Ksef {
                     ApiErr::bad(
                         21402,
                         "Nieprawidłowy rozmiar pliku.",
-                        format!("Długość treści nie zgadza się z rozmiarem pliku ({}).", e.path()),
+                        format!(
+                            "Długość treści nie zgadza się z rozmiarem pliku ({}).",
+                            e.path()
+                        ),
                     )
                 } else {
                     ApiErr::bad(
                         21403,
                         "Nieprawidłowy skrót pliku.",
-                        format!("Skrót treści nie zgadza się ze skrótem pliku ({}).", e.path()),
+                        format!(
+                            "Skrót treści nie zgadza się ze skrótem pliku ({}).",
+                            e.path()
+                        ),
                     )
                 });
             }
@@ -398,7 +408,11 @@ impl Ksef {
         const XSD: &str = "Błąd weryfikacji pliku faktury";
         const SEMANTIC: &str = "Błąd weryfikacji semantyki dokumentu faktury";
         if xml.starts_with(b"\xEF\xBB\xBF") {
-            return fail(430, XSD, vec!["Dokument zawiera znacznik BOM; wymagane UTF-8 bez BOM.".into()]);
+            return fail(
+                430,
+                XSD,
+                vec!["Dokument zawiera znacznik BOM; wymagane UTF-8 bez BOM.".into()],
+            );
         }
         let parsed = match ksef::xml::parse(xml) {
             Ok(p) => p,
@@ -426,7 +440,10 @@ impl Ksef {
             return fail(
                 430,
                 XSD,
-                vec![format!("Rozmiar faktury {} B przekracza limit {limit} B.", xml.len())],
+                vec![format!(
+                    "Rozmiar faktury {} B przekracza limit {limit} B.",
+                    xml.len()
+                )],
             );
         }
         if has_attachment && file_name.is_none() {
@@ -601,7 +618,10 @@ impl Ksef {
                 return Err(ApiErr::bad(
                     21157,
                     "Nieprawidłowy rozmiar części pakietu.",
-                    format!("Część {} ma niedozwolony rozmiar {}.", p.ordinal_number, p.file_size),
+                    format!(
+                        "Część {} ma niedozwolony rozmiar {}.",
+                        p.ordinal_number, p.file_size
+                    ),
                 ));
             }
         }
@@ -661,10 +681,7 @@ impl Ksef {
         let [token, ordinal] = segs.as_slice() else {
             return blob_error(404, "BlobNotFound", "Unknown upload URL.");
         };
-        if !req
-            .header("x-ms-blob-type")
-            .is_some_and(|v| v == "BlockBlob")
-        {
+        if req.header("x-ms-blob-type") != Some("BlockBlob") {
             return blob_error(
                 400,
                 "MissingRequiredHeader",
@@ -673,10 +690,18 @@ impl Ksef {
         }
         let mut st = self.lock();
         let Some(reference) = st.sessions.uploads.get(*token).cloned() else {
-            return blob_error(403, "AuthenticationFailed", "Unknown or expired upload URL.");
+            return blob_error(
+                403,
+                "AuthenticationFailed",
+                "Unknown or expired upload URL.",
+            );
         };
         let Some(s) = st.sessions.sessions.get_mut(&reference) else {
-            return blob_error(403, "AuthenticationFailed", "Unknown or expired upload URL.");
+            return blob_error(
+                403,
+                "AuthenticationFailed",
+                "Unknown or expired upload URL.",
+            );
         };
         if s.phase != Phase::Open || now_ms() > s.created_ms + SESSION_TTL_MS {
             return blob_error(403, "AuthenticationFailed", "The upload window is closed.");
@@ -790,7 +815,10 @@ impl Ksef {
                 return Err(Phase::Failed(
                     405,
                     "Błąd weryfikacji poprawności dostarczonego pakietu".into(),
-                    vec![format!("Skrót części {} nie zgadza się z zadeklarowanym.", i + 1)],
+                    vec![format!(
+                        "Skrót części {} nie zgadza się z zadeklarowanym.",
+                        i + 1
+                    )],
                 ));
             }
             match key.decrypt(bytes) {
@@ -811,13 +839,8 @@ impl Ksef {
                 vec![format!("Paczka nie zgadza się z deklaracją: {}", e.path())],
             ));
         }
-        let decompression = |d: String| {
-            Phase::Failed(
-                430,
-                "Błąd dekompresji pierwotnego archiwum".into(),
-                vec![d],
-            )
-        };
+        let decompression =
+            |d: String| Phase::Failed(430, "Błąd dekompresji pierwotnego archiwum".into(), vec![d]);
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive))
             .map_err(|e| decompression(format!("To nie jest poprawne archiwum ZIP: {e}")))?;
         let mut files = Vec::new();
@@ -838,7 +861,10 @@ impl Ksef {
             return Err(Phase::Failed(
                 420,
                 "Przekroczony limit faktur w sesji".into(),
-                vec![format!("Paczka zawiera {} faktur (limit {MAX_INVOICES}).", files.len())],
+                vec![format!(
+                    "Paczka zawiera {} faktur (limit {MAX_INVOICES}).",
+                    files.len()
+                )],
             ));
         }
         Ok(files)
@@ -848,10 +874,18 @@ impl Ksef {
     fn session_final(&self, s: &mut Session, auth: &AuthState) -> (u32, String, Vec<String>) {
         let ok = s.invoices.iter().filter(|i| i.status.0 == 200).count();
         if s.invoices.is_empty() {
-            return (440, "Sesja anulowana".into(), vec!["Nie przesłano faktur.".into()]);
+            return (
+                440,
+                "Sesja anulowana".into(),
+                vec!["Nie przesłano faktur.".into()],
+            );
         }
         if ok == 0 {
-            return (445, "Błąd weryfikacji, brak poprawnych faktur".into(), Vec::new());
+            return (
+                445,
+                "Błąd weryfikacji, brak poprawnych faktur".into(),
+                Vec::new(),
+            );
         }
         if s.upo.is_empty() {
             s.upo = self.session_upo_pages(s, auth);
@@ -877,7 +911,9 @@ impl Ksef {
                 },
                 &[],
             ),
-            Phase::Closed { polls_left } if polls_left > 0 || (poll && self.faults.upo_held_back()) => {
+            Phase::Closed { polls_left }
+                if polls_left > 0 || (poll && self.faults.upo_held_back()) =>
+            {
                 if poll && polls_left > 0 {
                     s.phase = Phase::Closed {
                         polls_left: polls_left - 1,
@@ -896,11 +932,7 @@ impl Ksef {
             Phase::Failed(c, d, det) => status_json(c, &d, &det),
         };
         let ok = s.invoices.iter().filter(|i| i.status.0 == 200).count();
-        let failed = s
-            .invoices
-            .iter()
-            .filter(|i| i.status.0 >= 400)
-            .count();
+        let failed = s.invoices.iter().filter(|i| i.status.0 >= 400).count();
         let mut v = json!({
             "status": status,
             "dateCreated": rfc3339(s.created_ms),
@@ -1038,7 +1070,13 @@ impl Ksef {
         v
     }
 
-    fn session_invoices(&self, c: &Caller, reference: &str, req: &Request, failed: bool) -> ApiResult {
+    fn session_invoices(
+        &self,
+        c: &Caller,
+        reference: &str,
+        req: &Request,
+        failed: bool,
+    ) -> ApiResult {
         let page_size = page_size(req, 10, 10, 1000)?;
         let offset = continuation(req)?;
         let mut st = self.lock();
@@ -1052,12 +1090,27 @@ impl Ksef {
             .invoices
             .iter_mut()
             .filter(|i| !failed || (i.polls_left == 0 && i.status.0 >= 400))
-            .map(|i| self.inv_json(i, &snapshot, &st.auth, &req.origin, &mut st.downloads, false))
+            .map(|i| {
+                self.inv_json(
+                    i,
+                    &snapshot,
+                    &st.auth,
+                    &req.origin,
+                    &mut st.downloads,
+                    false,
+                )
+            })
             .collect();
         Ok(paged(items, offset, page_size, "invoices"))
     }
 
-    fn invoice_status(&self, c: &Caller, reference: &str, inv_ref: &str, req: &Request) -> ApiResult {
+    fn invoice_status(
+        &self,
+        c: &Caller,
+        reference: &str,
+        inv_ref: &str,
+        req: &Request,
+    ) -> ApiResult {
         let mut st = self.lock();
         let st = &mut *st;
         let s = match st.sessions.sessions.get_mut(reference) {
@@ -1074,7 +1127,14 @@ impl Ksef {
                     "Faktura o numerze referencyjnym {inv_ref} nie została znaleziona w sesji {reference}."
                 ))
             })?;
-        let v = self.inv_json(inv, &snapshot, &st.auth, &req.origin, &mut st.downloads, true);
+        let v = self.inv_json(
+            inv,
+            &snapshot,
+            &st.auth,
+            &req.origin,
+            &mut st.downloads,
+            true,
+        );
         Ok(Response::json(200, &v))
     }
 
@@ -1082,7 +1142,9 @@ impl Ksef {
         ApiErr::bad(
             21178,
             "Nie znaleziono UPO dla podanych kryteriów.",
-            format!("UPO o numerze referencyjnym {what} dla sesji {reference} nie zostało znalezione."),
+            format!(
+                "UPO o numerze referencyjnym {what} dla sesji {reference} nie zostało znalezione."
+            ),
         )
     }
 
@@ -1131,7 +1193,7 @@ impl Ksef {
         s.invoices
             .iter()
             .filter(|i| i.status.0 == 200)
-            .filter_map(|i| Ksef::upo_doc(i))
+            .filter_map(Ksef::upo_doc)
             .collect()
     }
 
@@ -1181,7 +1243,12 @@ fn xml_response(xml: Vec<u8>) -> Response {
 }
 
 /// `pageSize` query parameter, within `min..=max`.
-pub(crate) fn page_size(req: &Request, default: usize, min: usize, max: usize) -> Result<usize, ApiErr> {
+pub(crate) fn page_size(
+    req: &Request,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, ApiErr> {
     match req.query("pageSize") {
         None => Ok(default),
         Some(v) => match v.parse::<usize>() {
@@ -1206,7 +1273,10 @@ fn continuation(req: &Request) -> Result<usize, ApiErr> {
 
 fn paged(items: Vec<Value>, offset: usize, size: usize, field: &str) -> Response {
     let end = (offset + size).min(items.len());
-    let page: Vec<Value> = items.get(offset..end).map(<[Value]>::to_vec).unwrap_or_default();
+    let page: Vec<Value> = items
+        .get(offset..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
     let mut v = json!({ field: page });
     if end < items.len() {
         v["continuationToken"] = json!(format!("sim-{end}"));

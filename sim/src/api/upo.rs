@@ -56,7 +56,9 @@ pub(crate) fn write(h: &UpoHeader, paging: Option<Paging>, docs: &[UpoDoc]) -> V
     let mut x = String::new();
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     x.push_str("<Potwierdzenie xmlns=\"http://upo.schematy.mf.gov.pl/KSeF/v4-3\">\n");
-    x.push_str("\t<NazwaPodmiotuPrzyjmujacego>Ministerstwo Finansów</NazwaPodmiotuPrzyjmujacego>\n");
+    x.push_str(
+        "\t<NazwaPodmiotuPrzyjmujacego>Ministerstwo Finansów</NazwaPodmiotuPrzyjmujacego>\n",
+    );
     x.push_str(&format!(
         "\t<NumerReferencyjnySesji>{}</NumerReferencyjnySesji>\n",
         esc(&h.session_ref)
@@ -147,12 +149,9 @@ mod tests {
     use super::*;
 
     fn doc(n: usize) -> UpoDoc {
-        let ksef = ksef::id::KsefNumber::from_prefix(&format!(
-            "5265877635-20260101-{:012X}",
-            n
-        ))
-        .map(|k| k.as_str().to_string())
-        .unwrap_or_default();
+        let ksef = ksef::id::KsefNumber::from_prefix(&format!("5265877635-20260101-{:012X}", n))
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_default();
         UpoDoc {
             seller_nip: "5265877635".into(),
             ksef_number: ksef,

@@ -285,8 +285,7 @@ impl Client {
     }
 
     pub fn send_invoice(&self, session: &str, key: &SessionKey, xml: &[u8]) -> Resp {
-        let body: Value =
-            serde_json::from_str(&key.encrypt_invoice(xml).to_json()).expect("json");
+        let body: Value = serde_json::from_str(&key.encrypt_invoice(xml).to_json()).expect("json");
         self.call(
             "POST",
             &format!("/sessions/online/{session}/invoices"),
