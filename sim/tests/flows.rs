@@ -168,7 +168,7 @@ fn xades_auth_with_ec_and_rsa_then_tokens() {
     let r = c.call(
         "POST",
         "/tokens",
-        Some(&json!({"permissions": ["InvoiceWrite", "InvoiceRead"], "description": "test"})),
+        Some(&json!({"permissions": ["InvoiceWrite", "InvoiceRead"], "description": "sim test token"})),
     );
     assert_eq!(r.status, 202, "{}", r.text());
     let token = r.json()["token"].as_str().expect("token").to_string();
