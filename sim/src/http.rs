@@ -241,6 +241,10 @@ fn serve_connection(stream: TcpStream, router: &Router, origin: &str, stop: &Ato
                 break;
             }
         };
+        if stop.load(Ordering::SeqCst) {
+            // Stopped while this request was read: close without answering.
+            break;
+        }
         let keep_alive = !req
             .header("Connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));

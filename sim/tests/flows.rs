@@ -362,6 +362,40 @@ fn invoice_list_pages_with_continuation_tokens() {
     assert_eq!(second["invoices"].as_array().map(Vec::len), Some(2));
     assert!(second.get("continuationToken").is_none());
     assert_eq!(second["invoices"][1]["ordinalNumber"], 12);
+    // The session list, filtered.
+    let (other, _) = open(&c);
+    let all = c.call("GET", "/sessions?sessionType=Online", None).json();
+    assert_eq!(all["sessions"].as_array().map(Vec::len), Some(2));
+    let one = c
+        .call(
+            "GET",
+            &format!("/sessions?sessionType=Online&referenceNumber={other}"),
+            None,
+        )
+        .json();
+    assert_eq!(one["sessions"][0]["referenceNumber"], other.as_str());
+    assert_eq!(one["sessions"][0]["totalInvoiceCount"], 0);
+    let closed = c
+        .call(
+            "GET",
+            "/sessions?sessionType=Online&dateClosedFrom=2020-01-01T00:00:00Z",
+            None,
+        )
+        .json();
+    assert_eq!(closed["sessions"].as_array().map(Vec::len), Some(0));
+    let open_ones = c
+        .call(
+            "GET",
+            "/sessions?sessionType=Online&statuses=InProgress",
+            None,
+        )
+        .json();
+    assert_eq!(open_ones["sessions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        c.call("GET", "/sessions", None).status,
+        400,
+        "sessionType is required"
+    );
 }
 
 #[test]

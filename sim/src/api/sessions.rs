@@ -91,6 +91,7 @@ pub(crate) struct Session {
     key: Option<SessionKey>,
     created_ms: i64,
     updated_ms: i64,
+    closed_ms: Option<i64>,
     phase: Phase,
     invoices: Vec<Inv>,
     batch: Option<Batch>,
@@ -199,6 +200,7 @@ impl Ksef {
             key,
             created_ms: now,
             updated_ms: now,
+            closed_ms: None,
             phase: Phase::Open,
             invoices: Vec::new(),
             batch: None,
@@ -578,6 +580,7 @@ impl Ksef {
             polls_left: self.cfg.session_processing_polls,
         };
         s.updated_ms = now_ms();
+        s.closed_ms = Some(s.updated_ms);
         Ok(Response::empty(204))
     }
 
@@ -751,6 +754,7 @@ impl Ksef {
         }
         let now = now_ms();
         s.updated_ms = now;
+        s.closed_ms = Some(now);
         let schema = s.schema;
         let key = s.key.clone();
         let session_ref = s.reference.clone();
@@ -986,6 +990,22 @@ impl Ksef {
         let page_size = page_size(req, 10, 10, 1000)?;
         let offset = continuation(req)?;
         let statuses = req.query_all("statuses");
+        let mut bounds = Vec::new();
+        for (name, which) in [
+            ("dateCreatedFrom", 0),
+            ("dateCreatedTo", 1),
+            ("dateClosedFrom", 2),
+            ("dateClosedTo", 3),
+            ("dateModifiedFrom", 4),
+            ("dateModifiedTo", 5),
+        ] {
+            if let Some(v) = req.query(name) {
+                let ms = crate::time::parse_ms(v)
+                    .ok_or_else(|| ApiErr::invalid(format!("{name} '{v}' is not a date-time.")))?;
+                bounds.push((which, ms));
+            }
+        }
+        let wanted_ref = req.query("referenceNumber");
         let mut st = self.lock();
         let st = &mut *st;
         let mut items = Vec::new();
@@ -994,6 +1014,20 @@ impl Ksef {
                 continue;
             };
             if s.context != c.context || s.kind != kind {
+                continue;
+            }
+            if wanted_ref.is_some_and(|r| r != s.reference) {
+                continue;
+            }
+            let inside = bounds.iter().all(|&(which, ms)| {
+                let at = match which / 2 {
+                    0 => Some(s.created_ms),
+                    1 => s.closed_ms,
+                    _ => Some(s.updated_ms),
+                };
+                at.is_some_and(|t| if which % 2 == 0 { t >= ms } else { t <= ms })
+            });
+            if !inside {
                 continue;
             }
             let v = self.session_json(s, &st.auth, &req.origin, &mut st.downloads, false);
