@@ -50,7 +50,8 @@ pub use faults::{Faults, Route};
 pub use limits::{Limit, RateLimits};
 
 /// How the simulator behaves. Build it with the `with_*` methods from `Default`.
-#[derive(Debug, Clone)]
+/// `Debug` does not show the fixed KSeF tokens.
+#[derive(Clone)]
 pub struct SimConfig {
     /// The port (`None` or `Some(0)`: a free port chosen by the OS).
     pub port: Option<u16>,
@@ -91,6 +92,24 @@ impl Default for SimConfig {
             rate_limits: RateLimits::default(),
             log_requests: true,
         }
+    }
+}
+
+impl std::fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nips: Vec<&str> = self.ksef_tokens.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("SimConfig")
+            .field("port", &self.port)
+            .field("environment", &self.environment)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("auth_poll_steps", &self.auth_poll_steps)
+            .field("session_processing_polls", &self.session_processing_polls)
+            .field("ksef_tokens (NIPs only)", &nips)
+            .field("certificate_fingerprints", &self.certificate_fingerprints)
+            .field("rate_limits", &self.rate_limits)
+            .field("log_requests", &self.log_requests)
+            .finish()
     }
 }
 
@@ -222,5 +241,18 @@ impl SimHandle {
     /// Stops the server (also done on drop).
     pub fn shutdown(mut self) {
         self.server.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_fixed_tokens() {
+        let cfg = SimConfig::default().with_ksef_token("5265877635", "very-secret-token");
+        let text = format!("{cfg:?}");
+        assert!(text.contains("5265877635"));
+        assert!(!text.contains("very-secret-token"));
     }
 }

@@ -92,8 +92,8 @@ pub(crate) struct AuthOp {
     pub(crate) document_hash: Option<String>,
 }
 
-/// A KSeF token made with `POST /tokens`.
-#[derive(Debug, Clone)]
+/// A KSeF token made with `POST /tokens` (no `Debug`: it holds the secret).
+#[derive(Clone)]
 pub(crate) struct KsefToken {
     reference: String,
     secret: String,

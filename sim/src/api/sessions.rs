@@ -952,8 +952,11 @@ impl Ksef {
                 .upo
                 .iter()
                 .map(|(r, xml)| {
-                    let token = random_hex(24).to_ascii_lowercase();
-                    downloads.insert(token.clone(), ("application/xml".into(), xml.clone()));
+                    // One URL per UPO page, however often the status is polled.
+                    let token = format!("upo-{}", r.to_ascii_lowercase());
+                    downloads
+                        .entry(token.clone())
+                        .or_insert_with(|| ("application/xml".into(), xml.clone()));
                     json!({
                         "referenceNumber": r,
                         "downloadUrl": format!("{origin}/download/{token}"),
@@ -1095,9 +1098,11 @@ impl Ksef {
             v["ksefNumber"] = json!(k);
             v["acquisitionDate"] = json!(rfc3339(acc));
             v["permanentStorageDate"] = json!(rfc3339(acc));
-            let xml = self.invoice_upo_xml(s, inv, auth);
-            let token = random_hex(24).to_ascii_lowercase();
-            downloads.insert(token.clone(), ("application/xml".into(), xml));
+            let token = format!("upo-{}", inv.reference.to_ascii_lowercase());
+            if !downloads.contains_key(&token) {
+                let xml = self.invoice_upo_xml(s, inv, auth);
+                downloads.insert(token.clone(), ("application/xml".into(), xml));
+            }
             v["upoDownloadUrl"] = json!(format!("{origin}/download/{token}"));
             v["upoDownloadUrlExpirationDate"] = json!(rfc3339(now_ms() + URL_TTL_MS));
         }
