@@ -7,6 +7,7 @@ mod args;
 mod demo;
 mod qr_cmd;
 mod sign_cmd;
+mod sim_cmd;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ usage:
   ksef sign-xml FILE.xml --key KEY.pem --cert CERT.pem [--time RFC3339]
                                            FILE with an enveloped XAdES-BES signature on stdout
   ksef verify-xml FILE.xml                 check the XAdES-BES signature: exit 0 and the signer on stderr, else 1
+  ksef sim [--port N] [--env test|demo|prod] [--limits generous|strict|none]
+                                           run the loopback KSeF 2.0 simulator (random port by default): prints its
+                                           base URL (http://127.0.0.1:PORT/v2) on stdout, serves until killed
   ksef help                                this text
 
 FILE may be `-` for standard input.";
@@ -129,6 +133,9 @@ fn run(args: &[String]) -> Result<(), Fail> {
         return result;
     }
     if let Some(result) = qr_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = sim_cmd::run(cmd, &args[1..]) {
         return result;
     }
     let o = parse_opts(&args[1..])?;
