@@ -54,9 +54,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(PER_SESSION as u64));
     g.sample_size(10);
     g.bench_function("client_cpu_per_session_of_200_sample01", |b| {
-        b.iter_custom(|iters| {
-            (0..iters).map(|i| session(i as u8, &invoices)).sum()
-        })
+        b.iter_custom(|iters| (0..iters).map(|i| session(i as u8, &invoices)).sum())
     });
     g.finish();
 }

@@ -1130,14 +1130,8 @@ impl Ksef {
             .iter_mut()
             .filter(|i| !failed || (i.polls_left == 0 && i.status.0 >= 400))
             .map(|i| {
-                self.inv_json(
-                    i,
-                    &snapshot,
-                    &st.auth,
-                    &req.origin,
-                    &mut st.downloads,
-                    false,
-                )
+                // Listing is polling too: processing advances whichever way the client asks.
+                self.inv_json(i, &snapshot, &st.auth, &req.origin, &mut st.downloads, true)
             })
             .collect();
         Ok(paged(items, offset, page_size, "invoices"))
