@@ -10,6 +10,7 @@
 //!   (`GET`/`PUT`/`DELETE`, or a `POST` the caller declares harmless): a lost response to
 //!   `POST /sessions/online/{ref}/invoices` may mean the invoice was accepted, and a blind
 //!   resend gives status 440 (duplicate);
+//! - TLS failures and answers over the size cap are never retried (they would fail again);
 //! - other 4xx (and 2xx/3xx) are never retried;
 //! - waits use exponential backoff with full jitter (`uniform(0, min(max, base·2^(n-1)))`);
 //! - no retry is scheduled past the attempt limit or the total deadline.
@@ -76,6 +77,9 @@ pub enum GiveUpReason {
     /// The failure is retryable, but the request is not safe to repeat (it may have been
     /// processed).
     UnsafeToRepeat,
+    /// The transport failure will not go away by trying again (TLS certificate check, an
+    /// answer over the size cap).
+    Permanent,
     /// The attempt limit is reached.
     MaxAttempts,
     /// The next attempt would start after the total deadline.
@@ -90,6 +94,7 @@ impl fmt::Display for GiveUpReason {
             GiveUpReason::UnsafeToRepeat => {
                 f.write_str("the request may have been processed and is not safe to repeat")
             }
+            GiveUpReason::Permanent => f.write_str("the failure is permanent"),
             GiveUpReason::MaxAttempts => f.write_str("no attempts left"),
             GiveUpReason::Deadline => f.write_str("the next attempt would pass the deadline"),
         }
@@ -203,6 +208,10 @@ impl RetryPolicy {
             Outcome::Status { status, .. } => {
                 return Decision::GiveUp(GiveUpReason::NotRetryable(status))
             }
+            // A failed certificate check or an oversized answer fails the same way again.
+            Outcome::Transport(TransportErrorKind::Tls | TransportErrorKind::ResponseTooLarge) => {
+                return Decision::GiveUp(GiveUpReason::Permanent)
+            }
             Outcome::Transport(_) => {
                 if !safe_to_repeat {
                     return Decision::GiveUp(GiveUpReason::UnsafeToRepeat);
@@ -235,6 +244,28 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_and_oversized_answers_are_not_retried() {
+        let mut rng = XorShift(7);
+        for kind in [
+            TransportErrorKind::Tls,
+            TransportErrorKind::ResponseTooLarge,
+        ] {
+            let mut p = RetryPolicy::default();
+            let d = p.decide(0, 1, &Outcome::Transport(kind), true, &mut rng);
+            assert_eq!(d, Decision::GiveUp(GiveUpReason::Permanent));
+        }
+        let mut p = RetryPolicy::default();
+        let d = p.decide(
+            0,
+            1,
+            &Outcome::Transport(TransportErrorKind::Io),
+            true,
+            &mut rng,
+        );
+        assert!(matches!(d, Decision::Retry { .. }));
+    }
 
     /// xorshift64*: deterministic, so every run draws the same jitter.
     struct XorShift(u64);
@@ -396,7 +427,6 @@ mod tests {
             TransportErrorKind::Timeout,
             TransportErrorKind::Io,
             TransportErrorKind::Connect,
-            TransportErrorKind::Tls,
             TransportErrorKind::Other,
         ] {
             let err: Result<Response, TransportError> = Err(TransportError::new(kind, "x"));

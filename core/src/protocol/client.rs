@@ -524,7 +524,7 @@ impl Client {
         }
         let retryable = match outcome {
             Outcome::Status { status, .. } => status == 429 || status == 408 || status >= 500,
-            Outcome::Transport(_) => true,
+            Outcome::Transport(_) => true, // the policy gives up on permanent kinds
         };
         if retryable {
             let safe = p.call.safe || p.call.req.is_idempotent();

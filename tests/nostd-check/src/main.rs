@@ -245,6 +245,28 @@ fn check_core() -> Result<(), String> {
         ksef::retry::Decision::Retry { at_ms: 3_000 } => {}
         other => return Err(format!("retry decision: {other:?}")),
     }
+    // the protocol client: a send starts by fetching the public key certificates, and a
+    // 503 answer schedules a retry (no clock, no OS randomness: both passed in)
+    let nip = ksef::id::Nip::parse("5265877635").map_err(|e| format!("nip: {e:?}"))?;
+    let cfg = ksef::protocol::Config::with_base_url("http://127.0.0.1:1/v2", nip);
+    let creds = ksef::protocol::Credentials::ksef_token("token");
+    let mut client = ksef::protocol::Client::new(cfg, creds, [7u8; 32]);
+    client.send_online(ksef::protocol::OnlineSend::new(
+        ksef::protocol::FormCode::Fa3,
+        alloc::vec![Vec::from(&b"<Faktura/>"[..])],
+    ));
+    let tx = client
+        .poll_transmit(1_000)
+        .ok_or_else(|| String::from("client: no first request"))?;
+    if !tx.request.url.ends_with("/security/public-key-certificates") {
+        return Err(format!("client: first request {:?}", tx.request));
+    }
+    let busy = ksef::http::Response::new(503, Vec::new(), Vec::new());
+    client.handle_response(1_010, tx.id, Ok(busy));
+    match client.poll_timeout() {
+        Some(t) if t >= 1_010 => {}
+        other => return Err(format!("client: retry deadline {other:?}")),
+    }
     Ok(())
 }
 
