@@ -143,7 +143,7 @@ impl BatchOp {
             .prepared
             .entries
             .iter()
-            .find(|e| e.invoice_hash == st.invoice_hash)
+            .find(|e| e.invoice_hash.as_deref() == Some(st.invoice_hash.as_str()))
             .map(|e| e.index)
     }
 
