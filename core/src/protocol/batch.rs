@@ -627,6 +627,9 @@ mod threaded {
         EndPart,
     }
 
+    /// What a worker sends back: a buffer to reuse, or the hash of a finished part.
+    pub(super) type Back = mpsc::Sender<Result<Vec<u8>, [u8; 32]>>;
+
     /// A hashing thread: SHA-256 of every chunk it is sent (ring's assembly SHA-256, about
     /// twice the portable code's speed on CPUs without SHA extensions); buffers go back.
     pub(super) fn worker(
@@ -677,13 +680,7 @@ mod threaded {
     }
 
     impl Lane {
-        pub(super) fn new(
-            capacity: usize,
-        ) -> (
-            Lane,
-            mpsc::Receiver<Msg>,
-            mpsc::Sender<Result<Vec<u8>, [u8; 32]>>,
-        ) {
+        pub(super) fn new(capacity: usize) -> (Lane, mpsc::Receiver<Msg>, Back) {
             let (tx, wrx) = mpsc::sync_channel(POOL);
             let (wtx, rx) = mpsc::channel();
             (
