@@ -300,3 +300,19 @@ fn fault_storms_end_with_every_invoice_accepted_exactly_once() {
         );
     }
 }
+
+/// Token auth as the very first thing a client does (no operation fetched the keys before):
+/// the flow fetches them itself.
+#[test]
+fn token_authentication_as_the_first_operation_fetches_the_keys() {
+    let mut fake = Fake::new();
+    let mut c = client(10);
+    c.authenticate();
+    let run = pump(&mut c, &mut fake, T0);
+    match run.outputs.last() {
+        Some(Ok(Output::Authenticated { reference })) => assert!(!reference.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.calls["keys"], 1);
+    assert_eq!(fake.calls["redeem"], 1);
+}

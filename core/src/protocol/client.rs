@@ -436,12 +436,13 @@ impl Client {
                 }
                 self.wait_until = None;
             }
-            if self.flow.is_some() {
-                self.step_auth(now_ms);
-                continue;
-            }
+            // Keys first: the auth flow may be the one waiting for them (KSeF token).
             if self.fetch_keys {
                 self.set_call(Origin::Keys, self.keys_call(), now_ms);
+                continue;
+            }
+            if self.flow.is_some() {
+                self.step_auth(now_ms);
                 continue;
             }
             if let Some(p) = self.parked.take() {
