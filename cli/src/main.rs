@@ -3,9 +3,13 @@
 //! Exit codes: 0 success, 1 the input is invalid (with the reasons on stderr), 2 usage or I/O
 //! error.
 
+mod account_cmd;
 mod args;
 mod demo;
+mod inbox_cmd;
+mod net;
 mod qr_cmd;
+mod send_cmd;
 mod sign_cmd;
 mod sim_cmd;
 
@@ -136,6 +140,15 @@ fn run(args: &[String]) -> Result<(), Fail> {
         return result;
     }
     if let Some(result) = sim_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = send_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = inbox_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = account_cmd::run(cmd, &args[1..]) {
         return result;
     }
     let o = parse_opts(&args[1..])?;
