@@ -182,7 +182,7 @@ fn check_locally(items: &mut [Item], validate: bool) -> Result<Option<SchemaVers
             Some(_) => {}
         }
         if validate {
-            let opts = ksef::validate::Options::new().with_today(today.clone());
+            let opts = ksef::validate::Options::new().with_today(today);
             let report = ksef::validate::validate(&parsed.invoice, parsed.schema, &opts);
             let errors: Vec<_> = report.errors().collect();
             if let Some(first) = errors.first() {
