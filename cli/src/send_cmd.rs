@@ -101,8 +101,8 @@ fn send(argv: &[String]) -> Result<(), Fail> {
         } else {
             let send = OnlineSend::new(form, invoices.iter().map(|i| i.bytes.clone()).collect())
                 .offline(offline);
-            let op = c.client.send_online(send);
-            let Output::Online(r) = c.run(op)? else {
+            let op_start = |cl: &mut ksef::protocol::Client| cl.send_online(send);
+            let Output::Online(r) = c.run(op_start)? else {
                 return Err(Fail("unexpected result of the online session".into(), 2));
             };
             (r.session, r.invoices, r.session_upo)
@@ -138,6 +138,7 @@ fn send(argv: &[String]) -> Result<(), Fail> {
             upo_dir.display()
         );
     }
+    c.close();
     let mut out = std::io::stdout().lock();
     for (item, line) in items.iter().zip(&lines) {
         writeln!(out, "{}\t{}", item.path, line.as_deref().unwrap_or(""))
@@ -242,11 +243,13 @@ fn outcome_line(
     let upo = match &o.upo {
         Some(u) => u.clone(),
         None => {
-            let op = c.client.download_upo(UpoRef::KsefNumber {
-                session: session.to_string(),
-                ksef_number: number.clone(),
-            });
-            match c.run(op)? {
+            let op_start = |cl: &mut ksef::protocol::Client| {
+                cl.download_upo(UpoRef::KsefNumber {
+                    session: session.to_string(),
+                    ksef_number: number.clone(),
+                })
+            };
+            match c.run(op_start)? {
                 Output::Upo(u) => u,
                 _ => return Err(Fail("unexpected result of the UPO download".into(), 2)),
             }
@@ -308,8 +311,8 @@ fn send_batch(
         .map_err(|e: Error| Fail(error_line(&e), 2))?;
         let mut send = BatchSend::new(form, prepared, key, Box::new(parts));
         send.offline_mode = offline;
-        let op = c.client.send_batch(send);
-        match c.run(op)? {
+        let op_start = |cl: &mut ksef::protocol::Client| cl.send_batch(send);
+        match c.run(op_start)? {
             Output::Batch(r) => Ok(r),
             _ => Err(Fail("unexpected result of the batch session".into(), 2)),
         }
