@@ -282,6 +282,26 @@ impl<T: Transport> Transport for Verbose<T> {
     }
 }
 
+impl Conn {
+    /// A client for a loopback base URL (the embedded simulator), no proxy.
+    pub fn loopback(client: Client, base: &str, verbose: bool) -> Result<Conn, Fail> {
+        let transport = UreqTransport::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| Fail(error_line(&e), 2))?;
+        Ok(Conn {
+            client,
+            transport: Verbose {
+                inner: transport,
+                base: base.to_string(),
+                on: verbose,
+            },
+            verbose,
+            needs_keys: true,
+        })
+    }
+}
+
 /// A client ready to run operations.
 pub struct Conn {
     /// The client.
