@@ -3,8 +3,11 @@
 //! Builds a set of typical invoices with the builder (B2B from net prices, B2C from gross
 //! prices, a foreign-currency invoice, an intra-EU supply, an advance invoice and a
 //! correction), writes each as FA(3) XML and as JSON, reads every file back, validates it,
-//! and shows the FA(2) rendering where the content allows it. Later milestones add sending
-//! them to the embedded KSeF simulator.
+//! and shows the FA(2) rendering where the content allows it. Then sends them to KSeF — the
+//! simulator from `ksef-sim`, started in this process on a loopback port: one online
+//! session with a KSeF token (KSeF numbers printed, UPOs saved in `DIR/upo`), a small batch
+//! session, one invoice downloaded back from the inbox and compared byte for byte with what
+//! was sent, and a connection test.
 
 use std::path::Path;
 
@@ -250,5 +253,137 @@ pub fn run(dir: &Path) -> Result<(), String> {
         dir.display()
     )
     .map_err(io)?;
+    drop(out);
+    send_to_ksef(dir, &list)
+}
+
+/// The demo's context NIP and KSeF token (the simulator accepts only this one).
+const NIP: &str = "9999999999";
+const TOKEN: &str = "demo-ksef-token-0001";
+
+/// The KSeF part: online session, batch session, inbox download, connection test.
+fn send_to_ksef(dir: &Path, list: &[(&str, &str, Faktura)]) -> Result<(), String> {
+    use ksef::protocol::batch::{prepare_batch, BatchOptions, MemoryParts};
+    use ksef::protocol::{BatchSend, Client, Config, Credentials, FormCode, OnlineSend, Output};
+    use ksef_sim::{Sim, SimConfig};
+    use std::io::Write as _;
+
+    let fail = |f: crate::Fail| f.0;
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    let sim = Sim::start(SimConfig::default().with_ksef_token(NIP, TOKEN))
+        .map_err(|e| format!("cannot start the simulator: {e}"))?;
+    let base = sim.base_url();
+    writeln!(out, "\n# KSeF: the embedded simulator at {base}").map_err(io)?;
+    let nip = ksef::id::Nip::parse(NIP).map_err(|e| e.to_string())?;
+    let config = Config::with_base_url(&base, nip).polling(20, 60_000);
+    let seed = crate::net::seed().map_err(fail)?;
+    let client = Client::new(config, Credentials::ksef_token(TOKEN), seed);
+    let mut c = crate::net::Conn::loopback(client, &base, false).map_err(fail)?;
+    let upo_dir = dir.join("upo");
+    std::fs::create_dir_all(&upo_dir).map_err(|e| format!("{}: {e}", upo_dir.display()))?;
+    let save = |name: String, bytes: &[u8]| {
+        let p = upo_dir.join(name);
+        std::fs::write(&p, bytes).map_err(|e| format!("{}: {e}", p.display()))
+    };
+
+    // one online session with every demo invoice
+    let mut sent = Vec::new();
+    for (name, _, inv) in list {
+        sent.push(xml::emit(inv, SchemaVersion::Fa3).map_err(|e| format!("{name}: {e}"))?);
+    }
+    let send = OnlineSend::new(FormCode::Fa3, sent.clone());
+    let Output::Online(r) = c.run(|cl| cl.send_online(send)).map_err(fail)? else {
+        return Err("unexpected result of the online session".into());
+    };
+    writeln!(out, "online session {}:", r.session).map_err(io)?;
+    let mut first = None;
+    for o in &r.invoices {
+        let name = list.get(o.index).map_or("?", |l| l.0);
+        match (&o.ksef_number, &o.upo, &o.error) {
+            (Some(n), Some(upo), None) => {
+                writeln!(out, "  {name:<16} {n}").map_err(io)?;
+                save(format!("{n}.xml"), upo)?;
+                first.get_or_insert((n.clone(), o.index));
+            }
+            (_, _, Some(e)) => return Err(format!("{name}: KSeF refused it: {e}")),
+            _ => return Err(format!("{name}: no KSeF number or UPO")),
+        }
+    }
+    for (i, page) in r.session_upo.iter().enumerate() {
+        save(format!("session-{}-{}.xml", r.session, i + 1), page)?;
+    }
+
+    // a small batch session: two more invoices (new numbers), one ZIP, one encrypted part
+    let mut extra = Vec::new();
+    for (k, (_, _, inv)) in list.iter().take(2).enumerate() {
+        let mut inv = inv.clone();
+        inv.fa.p_2 = format!("FV/2026/02/B{}", k + 1);
+        let bytes = xml::emit(&inv, SchemaVersion::Fa3).map_err(|e| e.to_string())?;
+        extra.push((format!("batch-{}.xml", k + 1), bytes));
+    }
+    let key = ksef::crypto::session::SessionKey::generate(&mut rand_core::OsRng);
+    let mut parts = MemoryParts::default();
+    let prepared = prepare_batch(
+        extra.iter().map(|(n, x)| (n.as_str(), x.as_slice())),
+        &key,
+        &BatchOptions::default(),
+        &mut parts,
+    )
+    .map_err(|e| e.to_string())?;
+    let batch = BatchSend::new(FormCode::Fa3, prepared, key, Box::new(parts));
+    let Output::Batch(b) = c.run(|cl| cl.send_batch(batch)).map_err(fail)? else {
+        return Err("unexpected result of the batch session".into());
+    };
+    writeln!(out, "batch session {}:", b.session).map_err(io)?;
+    for o in &b.invoices {
+        let name = extra.get(o.index).map_or("?", |e| e.0.as_str());
+        match (&o.ksef_number, &o.error) {
+            (Some(n), None) => writeln!(out, "  {name:<16} {n}").map_err(io)?,
+            (_, Some(e)) => return Err(format!("{name}: KSeF refused it: {e}")),
+            _ => return Err(format!("{name}: no KSeF number")),
+        }
+    }
+    for (i, page) in b.session_upo.iter().enumerate() {
+        save(format!("session-{}-{}.xml", b.session, i + 1), page)?;
+    }
+    writeln!(out, "UPOs saved to {}", upo_dir.display()).map_err(io)?;
+
+    // the first invoice back from the inbox: the bytes KSeF stores are the bytes sent
+    let (number, index) = first.ok_or("no invoice was accepted")?;
+    let Output::Invoice(got) = c
+        .run(|cl| cl.download_invoice(number.as_str()))
+        .map_err(fail)?
+    else {
+        return Err("unexpected result of the download".into());
+    };
+    if sent.get(index).map(Vec::as_slice) != Some(got.xml.as_slice()) {
+        return Err(format!(
+            "{number}: the downloaded invoice differs from the one sent"
+        ));
+    }
+    writeln!(
+        out,
+        "downloaded {number}: identical to {}.xml ({} bytes)",
+        list.get(index).map_or("?", |l| l.0),
+        got.xml.len()
+    )
+    .map_err(io)?;
+
+    // and a connection test
+    let Output::Connection(v) = c.run(|cl| cl.test_connection()).map_err(fail)? else {
+        return Err("unexpected result of the connection test".into());
+    };
+    for (step, r) in &v.steps {
+        let mark = if r.is_ok() { "✓" } else { "✗" };
+        writeln!(out, "  {mark} {step}").map_err(io)?;
+    }
+    writeln!(out, "{}", v.summary()).map_err(io)?;
+    if !v.ok {
+        return Err("the connection test failed".into());
+    }
+    let accepted = sim.accepted_invoices().len();
+    writeln!(out, "the simulator holds {accepted} accepted invoices").map_err(io)?;
+    sim.shutdown();
     Ok(())
 }

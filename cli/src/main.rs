@@ -3,9 +3,13 @@
 //! Exit codes: 0 success, 1 the input is invalid (with the reasons on stderr), 2 usage or I/O
 //! error.
 
+mod account_cmd;
 mod args;
 mod demo;
+mod inbox_cmd;
+mod net;
 mod qr_cmd;
+mod send_cmd;
 mod sign_cmd;
 mod sim_cmd;
 
@@ -24,7 +28,8 @@ usage:
   ksef validate [--schema fa3|fa2] [--today YYYY-MM-DD] FILE.xml|FILE.json
                                            exit 0 when valid; otherwise exit 1 and the problems, with paths
   ksef json-schema                         the JSON Schema of the JSON form
-  ksef demo [DIR]                          build typical shop invoices, write XML/JSON to DIR (default target/demo)
+  ksef demo [DIR]                          build typical shop invoices, write XML/JSON to DIR (default target/demo),
+                                           send them to an embedded KSeF simulator (UPOs in DIR/upo)
   ksef hash FILE                           size and SHA-256 of the exact bytes: hex, base64 (API invoiceHash), base64url (QR links)
   ksef qr invoice FILE.xml --env test|demo|prod [--ksef-number N] [--png OUT.png] [--svg OUT.svg]
                                            KOD I link on stdout; images labelled with N, or OFFLINE without it
@@ -44,6 +49,19 @@ usage:
   ksef sim [--port N] [--env test|demo|prod] [--limits generous|strict|none]
                                            run the loopback KSeF 2.0 simulator (random port by default): prints its
                                            base URL (http://127.0.0.1:PORT/v2) on stdout, serves until killed
+  ksef send [--batch] [--offline] [--validate] [--upo-dir DIR] CONNECTION FILES...
+                                           send invoices: FILE<TAB>KSEF_NUMBER per file, UPOs saved
+  ksef inbox [--as seller|buyer] --from DATE [--to DATE] [--date-type issue|invoicing|storage]
+             [--limit N] [--download DIR] [--json] CONNECTION
+  ksef inbox get KSEF_NUMBER [-o FILE] CONNECTION
+  ksef inbox export --from DATE ... --out DIR CONNECTION
+  ksef test-connection CONNECTION          authenticate and log out: ✓/✗ per step, exit 0 ok, 1 not
+  ksef token generate --permissions P,... --description TEXT CONNECTION (with --cert/--key)
+  ksef sessions [list | terminate REF] CONNECTION
+  ksef cert enroll --name N [--type offline|authentication] --out-key K.pem --out-cert C.pem CONNECTION
+    CONNECTION: (--env test|demo|prod | --base-url URL) (--nip NIP | --context TYPE:VALUE)
+                (--token-file PATH | env KSEF_TOKEN | --token T | --cert PEM --key PEM)
+                [--timeout SECS] [--poll-interval MS] [--verbose]; see `ksef send --help`
   ksef help                                this text
 
 FILE may be `-` for standard input.";
@@ -136,6 +154,15 @@ fn run(args: &[String]) -> Result<(), Fail> {
         return result;
     }
     if let Some(result) = sim_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = send_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = inbox_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = account_cmd::run(cmd, &args[1..]) {
         return result;
     }
     let o = parse_opts(&args[1..])?;

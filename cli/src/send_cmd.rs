@@ -1,0 +1,323 @@
+//! `ksef send`: invoices to KSeF in one online (or batch) session; prints one line per file
+//! (`FILE<TAB>KSEF_NUMBER` or `FILE<TAB>error [code]: message`) and saves the UPOs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ksef::crypto::session::SessionKey;
+use ksef::protocol::batch::{prepare_batch, BatchOptions, FileParts};
+use ksef::protocol::{BatchSend, FormCode, InvoiceOutcome, OnlineSend, Output, UpoRef};
+use ksef::{xml, Error, SchemaVersion};
+use rand_core::{OsRng, RngCore};
+
+use crate::net::{self, error_line, ConnOpts};
+use crate::{args, Fail};
+
+/// The help text of `ksef send`.
+pub const HELP: &str = "\
+usage: ksef send [--batch] [--offline] [--validate] [--upo-dir DIR] CONNECTION FILES...
+
+Sends invoice XML files (all FA(3) or all FA(2), detected by reading them) to KSeF in one
+online session, or one batch session with --batch. Prints one line per file on stdout:
+  FILE<TAB>KSEF_NUMBER                    accepted
+  FILE<TAB>error [code]: message          refused (locally or by KSeF)
+and saves each invoice's UPO as DIR/<KSeF number>.xml and the session UPO as
+DIR/session-<reference>.xml (DIR: --upo-dir, default ./upo).
+
+  --batch          a batch session (ZIP, encrypted parts in a temporary directory)
+  --offline        the invoices were issued in an offline mode (offlineMode: true)
+  --validate       check each invoice locally first (ksef validate); invalid ones are not sent
+  --upo-dir DIR    where the UPOs go (created if missing)
+
+Exit 0 when every file was accepted, 1 when some were refused, 2 on usage, I/O, connection
+or authentication errors (nothing printed for the files then).
+";
+
+/// Runs `ksef send` when `cmd` is `send`.
+pub fn run(cmd: &str, args: &[String]) -> Option<Result<(), Fail>> {
+    (cmd == "send").then(|| send(args))
+}
+
+/// One input file and what became of it.
+struct Item {
+    path: String,
+    bytes: Vec<u8>,
+    /// A local refusal (unreadable as an invoice, invalid, ...).
+    local: Option<String>,
+}
+
+fn help_text() -> String {
+    format!("{HELP}\n{}", net::HELP)
+}
+
+fn send(argv: &[String]) -> Result<(), Fail> {
+    let mut allowed = net::OPTIONS.to_vec();
+    allowed.push("--upo-dir");
+    let mut flags = net::FLAGS.to_vec();
+    flags.extend(["--batch", "--offline", "--validate"]);
+    let a = args::split_flags(argv, &allowed, &flags)?;
+    if a.flag("--help") {
+        return crate::write_stdout(help_text().as_bytes());
+    }
+    let mut conn = ConnOpts::new(a.flag("--verbose"));
+    let mut upo_dir = PathBuf::from("upo");
+    for (name, v) in &a.options {
+        if !conn.take(name, v)? {
+            upo_dir = PathBuf::from(v);
+        }
+    }
+    if a.files.is_empty() {
+        return Err(Fail(
+            format!("ksef send: no invoice files given\n\n{}", help_text()),
+            2,
+        ));
+    }
+    // everything about the connection is checked before any file is read
+    let mut c = conn.connect()?;
+    let mut items = Vec::new();
+    for path in &a.files {
+        let bytes = std::fs::read(path).map_err(|e| Fail(format!("cannot read {path}: {e}"), 2))?;
+        items.push(Item {
+            path: path.clone(),
+            bytes,
+            local: None,
+        });
+    }
+    let schema = check_locally(&mut items, a.flag("--validate"))?;
+    let to_send: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].local.is_none())
+        .collect();
+    let mut lines: Vec<Option<String>> = items.iter().map(|i| i.local.clone()).collect();
+    let mut refused = lines.iter().filter(|l| l.is_some()).count();
+    if let Some(schema) = schema.filter(|_| !to_send.is_empty()) {
+        std::fs::create_dir_all(&upo_dir)
+            .map_err(|e| Fail(format!("cannot create {}: {e}", upo_dir.display()), 2))?;
+        let form = FormCode::of(schema);
+        let invoices: Vec<&Item> = to_send.iter().map(|&i| &items[i]).collect();
+        let offline = a.flag("--offline");
+        let (session, outcomes, session_upo) = if a.flag("--batch") {
+            let r = send_batch(&mut c, form, &invoices, offline)?;
+            (r.session, r.invoices, r.session_upo)
+        } else {
+            let send = OnlineSend::new(form, invoices.iter().map(|i| i.bytes.clone()).collect())
+                .offline(offline);
+            let op_start = |cl: &mut ksef::protocol::Client| cl.send_online(send);
+            let Output::Online(r) = c.run(op_start)? else {
+                return Err(Fail("unexpected result of the online session".into(), 2));
+            };
+            (r.session, r.invoices, r.session_upo)
+        };
+        for (n, page) in session_upo.iter().enumerate() {
+            let name = if session_upo.len() == 1 {
+                format!("session-{session}.xml")
+            } else {
+                format!("session-{session}-{}.xml", n + 1)
+            };
+            save(&upo_dir.join(name), page)?;
+        }
+        for o in &outcomes {
+            let Some(&input) = to_send.get(o.index) else {
+                continue;
+            };
+            lines[input] = Some(outcome_line(&mut c, &session, o, &upo_dir, &mut refused)?);
+        }
+        for (k, &input) in to_send.iter().enumerate() {
+            if lines[input].is_none() {
+                refused += 1;
+                lines[input] = Some(format!(
+                    "error [{}]: KSeF reported nothing for invoice #{}",
+                    ksef::ErrorCode::BadResponse.name(),
+                    k + 1
+                ));
+            }
+        }
+        let accepted = outcomes.iter().filter(|o| o.is_accepted()).count();
+        eprintln!(
+            "session {session}: {accepted} of {} accepted; UPOs in {}",
+            to_send.len(),
+            upo_dir.display()
+        );
+    }
+    c.close();
+    let mut out = std::io::stdout().lock();
+    for (item, line) in items.iter().zip(&lines) {
+        writeln!(out, "{}\t{}", item.path, line.as_deref().unwrap_or(""))
+            .map_err(|e| Fail(format!("cannot write output: {e}"), 2))?;
+    }
+    out.flush()
+        .map_err(|e| Fail(format!("cannot write output: {e}"), 2))?;
+    if refused > 0 {
+        return Err(Fail(
+            format!("{refused} of {} invoice(s) not accepted", items.len()),
+            1,
+        ));
+    }
+    Ok(())
+}
+
+/// Reads every invoice (schema detection), refuses a mix of schemas, and validates with
+/// `--validate`. Returns the common schema (none when no file could be read as an invoice).
+fn check_locally(items: &mut [Item], validate: bool) -> Result<Option<SchemaVersion>, Fail> {
+    let mut schema: Option<(SchemaVersion, String)> = None;
+    let today = today()?;
+    for item in items.iter_mut() {
+        let parsed = match xml::parse(&item.bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                item.local = Some(error_line(&e));
+                continue;
+            }
+        };
+        match &schema {
+            None => schema = Some((parsed.schema, item.path.clone())),
+            Some((s, first)) if *s != parsed.schema => {
+                return Err(Fail(
+                    format!(
+                        "cannot mix schemas in one session: {first} is {s}, {} is {}; send \
+                         them separately",
+                        item.path, parsed.schema
+                    ),
+                    2,
+                ));
+            }
+            Some(_) => {}
+        }
+        if validate {
+            let opts = ksef::validate::Options::new().with_today(today);
+            let report = ksef::validate::validate(&parsed.invoice, parsed.schema, &opts);
+            let errors: Vec<_> = report.errors().collect();
+            if let Some(first) = errors.first() {
+                let more = match errors.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more: ksef validate {})", n - 1, item.path),
+                };
+                item.local = Some(format!(
+                    "error [{}]: {}: {}{more}",
+                    first.rule.code(),
+                    first.path,
+                    first.message
+                ));
+            }
+        }
+    }
+    Ok(schema.map(|(s, _)| s))
+}
+
+/// Today's date (UTC) for the `P_1` check.
+fn today() -> Result<ksef::model::Date, Fail> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| Fail("the system clock is before 1970".into(), 2))?
+        .as_secs();
+    ksef::model::DateTime::from_unix_seconds(i64::try_from(now).unwrap_or(i64::MAX))
+        .map(|t| t.date())
+        .ok_or_else(|| Fail("the system clock is out of range".into(), 2))
+}
+
+/// The line of one outcome; saves its UPO (downloading it when the session did not).
+fn outcome_line(
+    c: &mut net::Conn,
+    session: &str,
+    o: &InvoiceOutcome,
+    upo_dir: &Path,
+    refused: &mut usize,
+) -> Result<String, Fail> {
+    let number = match (&o.ksef_number, &o.error) {
+        (Some(n), None) => n.clone(),
+        (_, Some(e)) => {
+            *refused += 1;
+            return Ok(error_line(e));
+        }
+        (None, None) => {
+            *refused += 1;
+            let why = o
+                .status
+                .as_ref()
+                .map_or_else(|| "no KSeF number".to_string(), |s| s.status.summary());
+            return Ok(format!(
+                "error [{}]: {why}",
+                ksef::ErrorCode::InvoiceRejected.name()
+            ));
+        }
+    };
+    let upo = match &o.upo {
+        Some(u) => u.clone(),
+        None => {
+            let op_start = |cl: &mut ksef::protocol::Client| {
+                cl.download_upo(UpoRef::KsefNumber {
+                    session: session.to_string(),
+                    ksef_number: number.clone(),
+                })
+            };
+            match c.run(op_start)? {
+                Output::Upo(u) => u,
+                _ => return Err(Fail("unexpected result of the UPO download".into(), 2)),
+            }
+        }
+    };
+    save(&upo_dir.join(format!("{number}.xml")), &upo)?;
+    Ok(number)
+}
+
+fn save(path: &Path, bytes: &[u8]) -> Result<(), Fail> {
+    std::fs::write(path, bytes)
+        .map_err(|e| Fail(format!("cannot write {}: {e}", path.display()), 2))
+}
+
+/// A name for the ZIP entry of input `i`: its file name, made safe and unique.
+fn entry_name(i: usize, path: &str) -> String {
+    let base = Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let safe: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{:04}-{safe}", i + 1)
+}
+
+/// Prepares the batch package in a temporary directory and sends it.
+fn send_batch(
+    c: &mut net::Conn,
+    form: FormCode,
+    invoices: &[&Item],
+    offline: bool,
+) -> Result<ksef::protocol::BatchResult, Fail> {
+    let mut tag = [0u8; 8];
+    OsRng
+        .try_fill_bytes(&mut tag)
+        .map_err(|e| Fail(format!("cannot read OS randomness: {e}"), 2))?;
+    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("ksef-batch-{}-{hex}", std::process::id()));
+    let result = (|| {
+        let key = SessionKey::generate(&mut OsRng);
+        let mut parts = FileParts::new(&dir).map_err(|e| Fail(error_line(&e), 2))?;
+        let prepared = prepare_batch(
+            invoices
+                .iter()
+                .enumerate()
+                .map(|(i, it)| (entry_name(i, &it.path), it.bytes.as_slice())),
+            &key,
+            &BatchOptions::default(),
+            &mut parts,
+        )
+        .map_err(|e: Error| Fail(error_line(&e), 2))?;
+        let mut send = BatchSend::new(form, prepared, key, Box::new(parts));
+        send.offline_mode = offline;
+        let op_start = |cl: &mut ksef::protocol::Client| cl.send_batch(send);
+        match c.run(op_start)? {
+            Output::Batch(r) => Ok(r),
+            _ => Err(Fail("unexpected result of the batch session".into(), 2)),
+        }
+    })();
+    // the parts are encrypted, but they are of no use once sent
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
