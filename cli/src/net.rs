@@ -219,11 +219,9 @@ impl ConnOpts {
             builder = builder.no_proxy();
         }
         let transport = builder.build().map_err(|e| Fail(error_line(&e), 2))?;
-        let token = matches!(creds, Credentials::KsefToken(_));
         let client = Client::new(config, creds, seed()?);
         Ok(Conn {
             client,
-            needs_keys: token,
             transport: Verbose {
                 inner: transport,
                 base,
@@ -297,7 +295,6 @@ impl Conn {
                 on: verbose,
             },
             verbose,
-            needs_keys: true,
         })
     }
 }
@@ -308,61 +305,6 @@ pub struct Conn {
     pub client: Client,
     transport: Verbose<UreqTransport>,
     verbose: bool,
-    /// KSeF-token credentials and the public keys not fetched yet (see [`Conn::prefetch_keys`]).
-    needs_keys: bool,
-}
-
-// Work-around for a client bug: with KSeF-token credentials, when authentication starts
-// before the public keys were fetched (an operation that needs no keys of its own runs
-// first: a query, a download, a connection test), `Client::step_auth` asks for the keys
-// (`fetch_keys = true`) but `Client::poll_transmit` steps the auth flow again before it
-// looks at `fetch_keys`, so it spins and the operation never finishes (`run` ends with
-// "cancelled: the operation did not finish"). Operations that need keys themselves (online
-// and batch sessions, exports) fetch them first and are not affected. So: start an online
-// session op (which asks for the keys before anything else), let only the key request go
-// out, and cancel the op before it sends anything else.
-impl Conn {
-    fn prefetch_keys(&mut self) -> Result<(), Fail> {
-        use ksef::protocol::{FormCode, OnlineSend};
-        let mut clock = SystemClock;
-        let probe = self
-            .client
-            .send_online(OnlineSend::new(FormCode::Fa3, Vec::new()));
-        let result = loop {
-            let mut failed = None;
-            while let Some(e) = self.client.poll_event() {
-                if let Event::Finished { op, result: Err(e) } = e {
-                    if op == probe {
-                        failed = Some(e);
-                    }
-                }
-            }
-            if let Some(e) = failed {
-                break Err(Fail(error_line(&e), 2));
-            }
-            let now = clock.now_ms();
-            match self.client.poll_transmit(now) {
-                Some(tx)
-                    if tx
-                        .request
-                        .url
-                        .ends_with("/security/public-key-certificates") =>
-                {
-                    let r = self.transport.send(&tx.request);
-                    self.client.handle_response(clock.now_ms(), tx.id, r);
-                }
-                // anything else: the keys are there (or not needed); send nothing more
-                Some(_) => break Ok(()),
-                None => match self.client.poll_timeout() {
-                    Some(at) => clock.sleep_until(at),
-                    None => break Ok(()),
-                },
-            }
-        };
-        self.client.cancel(probe);
-        while self.client.poll_event().is_some() {}
-        result
-    }
 }
 
 /// One line about an event, for `--verbose` (no secrets: events carry none).
@@ -406,11 +348,6 @@ impl Conn {
     /// Starts an operation with `start` and runs it to completion; a failure of the whole
     /// operation is exit code 2.
     pub fn run(&mut self, start: impl FnOnce(&mut Client) -> OpId) -> Result<Output, Fail> {
-        let mut key_error = None;
-        if self.needs_keys {
-            self.needs_keys = false;
-            key_error = self.prefetch_keys().err();
-        }
         let op = start(&mut self.client);
         let verbose = self.verbose;
         run(
@@ -426,10 +363,6 @@ impl Conn {
                 }
             },
         )
-        .map_err(|e| match key_error {
-            // the operation stalled for want of the keys: say why they are missing
-            Some(k) if e.code() == ksef::ErrorCode::Cancelled => k,
-            _ => Fail(error_line(&e), 2),
-        })
+        .map_err(|e| Fail(error_line(&e), 2))
     }
 }
