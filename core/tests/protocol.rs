@@ -316,3 +316,31 @@ fn token_authentication_as_the_first_operation_fetches_the_keys() {
     assert_eq!(fake.calls["keys"], 1);
     assert_eq!(fake.calls["redeem"], 1);
 }
+
+#[test]
+fn session_invoices_and_failed_invoices_are_listed() {
+    let mut fake = Fake::new();
+    let mut c = client(11);
+    c.send_online(OnlineSend::new(FormCode::Fa3, vec![invoice(1)]).fetch_upo(false));
+    c.send_online(OnlineSend::new(FormCode::Fa3, vec![invoice(1), invoice(2)]).fetch_upo(false));
+    let run = pump(&mut c, &mut fake, T0);
+    let Some(Ok(Output::Online(second))) = run.outputs.get(1) else {
+        panic!("{:?}", run.outputs)
+    };
+    let session = second.session.clone();
+    c.session_invoices(session.clone());
+    c.failed_invoices(session);
+    let run = pump(&mut c, &mut fake, run.now);
+    match (&run.outputs[0], &run.outputs[1]) {
+        (Ok(Output::Invoices(all)), Ok(Output::Invoices(failed))) => {
+            assert_eq!(all.len(), 2);
+            assert_eq!(failed.len(), 1);
+            assert_eq!(failed[0].status.code, 440);
+            assert_eq!(
+                failed[0].error().map(|e| e.code()),
+                Some(ksef::ErrorCode::Duplicate)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -14,7 +14,7 @@
 //! | [`Client::authenticate`] | challenge → token or XAdES → poll → redeem |
 //! | [`Client::send_online`] | online session: open, send, close, KSeF numbers, UPOs |
 //! | [`Client::send_batch`] | batch session: parts of a [`batch::PreparedBatch`] uploaded, results mapped back |
-//! | [`Client::session_status`], [`Client::invoice_status`], [`Client::download_upo`] | status and UPO of earlier sessions |
+//! | [`Client::session_status`], [`Client::invoice_status`], [`Client::session_invoices`], [`Client::failed_invoices`], [`Client::download_upo`] | status, invoice lists and UPOs of earlier sessions |
 //! | [`Client::query_metadata`], [`Client::download_invoice`], [`Client::export_invoices`] | the inbox |
 //! | [`Client::generate_token`], [`Client::enroll_certificate`] | onboarding (KSeF token, KSeF certificate for KOD II) |
 //! | [`Client::test_connection`] | challenge → auth → redeem → terminate, with a verdict |
@@ -110,6 +110,30 @@ impl Client {
             session: session.into(),
             invoice: invoice.into(),
             result: None,
+        }))
+    }
+
+    /// Every invoice of a session with its status (all pages). Finishes with
+    /// [`Output::Invoices`].
+    pub fn session_invoices(&mut self, session: impl Into<String>) -> OpId {
+        self.start(Box::new(ops::ListInvoices {
+            session: session.into(),
+            failed: false,
+            token: None,
+            items: alloc::vec::Vec::new(),
+            done: false,
+        }))
+    }
+
+    /// The invoices of a session that failed (all pages, `…/invoices/failed`). Finishes with
+    /// [`Output::Invoices`].
+    pub fn failed_invoices(&mut self, session: impl Into<String>) -> OpId {
+        self.start(Box::new(ops::ListInvoices {
+            session: session.into(),
+            failed: true,
+            token: None,
+            items: alloc::vec::Vec::new(),
+            done: false,
         }))
     }
 

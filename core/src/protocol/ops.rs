@@ -187,6 +187,8 @@ pub enum Output {
     SessionStatus(SessionStatus),
     /// [`super::Client::invoice_status`].
     InvoiceStatus(InvoiceStatus),
+    /// [`super::Client::session_invoices`], [`super::Client::failed_invoices`]: all pages.
+    Invoices(Vec<InvoiceStatus>),
     /// [`super::Client::download_upo`]: the UPO XML.
     Upo(Vec<u8>),
     /// [`super::Client::download_invoice`].
@@ -482,6 +484,61 @@ impl Operation for GetInvoiceStatus {
         let resp = api_ok(resp, cx.now_ms, what)?;
         let v = wire::json(&resp, what)?;
         self.result = Some(InvoiceStatus::read(&v, what)?);
+        Ok(())
+    }
+}
+
+/// `GET /sessions/{ref}/invoices` or `…/invoices/failed`, every page.
+pub(crate) struct ListInvoices {
+    pub(crate) session: String,
+    pub(crate) failed: bool,
+    pub(crate) token: Option<String>,
+    pub(crate) items: Vec<InvoiceStatus>,
+    pub(crate) done: bool,
+}
+
+impl Operation for ListInvoices {
+    fn poll(&mut self, cx: &mut Cx<'_>) -> Result<Step, Error> {
+        if self.done {
+            return Ok(Step::Done(Output::Invoices(core::mem::take(
+                &mut self.items,
+            ))));
+        }
+        let (tail, label) = if self.failed {
+            (
+                "/invoices/failed",
+                "GET /sessions/{referenceNumber}/invoices/failed",
+            )
+        } else {
+            ("/invoices", "GET /sessions/{referenceNumber}/invoices")
+        };
+        let mut call = Call::get(
+            cx.base(),
+            &format!(
+                "/sessions/{}{tail}?pageSize={}",
+                wire::pct(&self.session),
+                cx.cfg.page_size.clamp(10, 1000)
+            ),
+            label,
+        );
+        if let Some(t) = &self.token {
+            call = call.with_header("x-continuation-token", t);
+        }
+        Ok(Step::Send(call))
+    }
+
+    fn on_response(&mut self, cx: &mut Cx<'_>, resp: Response, _: bool) -> Result<(), Error> {
+        let what = "GET /sessions/{referenceNumber}/invoices";
+        let resp = api_ok(resp, cx.now_ms, what)?;
+        let v = wire::json(&resp, what)?;
+        for (n, item) in wire::array_at(&v, "invoices").iter().enumerate() {
+            self.items
+                .push(InvoiceStatus::read(item, what).map_err(|e| e.at(format!("invoices[{n}]")))?);
+        }
+        match wire::opt_str(&v, "continuationToken").filter(|t| !t.is_empty()) {
+            Some(t) => self.token = Some(t.to_string()),
+            None => self.done = true,
+        }
         Ok(())
     }
 }

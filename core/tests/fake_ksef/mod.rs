@@ -148,6 +148,7 @@ impl Fake {
             (Method::Post, ["sessions", "online", _, "close"]) => "close",
             (Method::Get, ["sessions", _]) => "session-status",
             (Method::Get, ["sessions", _, "invoices"]) => "list",
+            (Method::Get, ["sessions", _, "invoices", "failed"]) => "failed",
             (Method::Get, ["upo", ..]) => "upo",
             (Method::Get, ["sessions", _, "invoices", "ksef", _, "upo"]) => "ksef-upo",
             _ => "other",
@@ -414,11 +415,12 @@ impl Fake {
                                               "downloadUrlExpirationDate": iso(now + 3_600_000)}]}}),
                 )
             }
-            "list" => {
+            "list" | "failed" => {
                 let s = &self.sessions[segs[1]];
                 let items: Vec<Value> = s
                     .invoices
                     .iter()
+                    .filter(|inv| label == "list" || inv.status.0 >= 400)
                     .enumerate()
                     .map(|(i, inv)| {
                         let mut status = json!({"code": inv.status.0, "description": inv.status.1});
