@@ -300,3 +300,21 @@ fn fault_storms_end_with_every_invoice_accepted_exactly_once() {
         );
     }
 }
+
+/// Regression: with KSeF-token credentials the public keys are fetched in the middle of the
+/// authentication; an operation that does not ask for the keys itself (`authenticate`, a
+/// listing, a download) must not stall waiting for them.
+#[test]
+fn token_auth_fetches_the_keys_for_operations_that_do_not_need_them() {
+    let mut fake = Fake::new();
+    let mut c = client(9);
+    c.authenticate();
+    let run = pump(&mut c, &mut fake, T0);
+    match run.outputs.last() {
+        Some(Ok(Output::Authenticated { reference })) => assert!(!reference.is_empty()),
+        other => panic!("{other:?}\n{:#?}", run.events),
+    }
+    assert_eq!(fake.calls["keys"], 1);
+    assert_eq!(fake.calls["redeem"], 1);
+    assert!(c.is_idle());
+}

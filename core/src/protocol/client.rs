@@ -436,12 +436,14 @@ impl Client {
                 }
                 self.wait_until = None;
             }
-            if self.flow.is_some() {
-                self.step_auth(now_ms);
-                continue;
-            }
+            // Keys first: the token authentication asks for them half-way (and would only
+            // ask again, never progressing, if the flow were stepped before fetching them).
             if self.fetch_keys {
                 self.set_call(Origin::Keys, self.keys_call(), now_ms);
+                continue;
+            }
+            if self.flow.is_some() {
+                self.step_auth(now_ms);
                 continue;
             }
             if let Some(p) = self.parked.take() {
