@@ -318,3 +318,28 @@ fn token_auth_fetches_the_keys_for_operations_that_do_not_need_them() {
     assert_eq!(fake.calls["redeem"], 1);
     assert!(c.is_idle());
 }
+
+/// Regression: KSeF answering 503 (after the retries) is a failure to reach KSeF, not of the
+/// credentials, in the connection test's verdict.
+#[test]
+fn connection_test_names_reaching_ksef_when_it_answers_503() {
+    let mut fake = Fake::new();
+    for n in 1..=10 {
+        fake.faults.push(("challenge", n, Fault::Unavailable));
+    }
+    let mut c = client(10);
+    c.test_connection();
+    let run = pump(&mut c, &mut fake, T0);
+    let v = match run.outputs.last() {
+        Some(Ok(Output::Connection(v))) => v,
+        other => panic!("{other:?}"),
+    };
+    assert!(!v.ok);
+    let (step, err) = v
+        .steps
+        .iter()
+        .find_map(|(s, r)| r.as_ref().err().map(|e| (*s, e)))
+        .expect("a failed step");
+    assert_eq!(step, "reach KSeF", "{}", v.summary());
+    assert_eq!(err.code(), ksef::ErrorCode::ServerError);
+}
