@@ -70,6 +70,17 @@ fn token_certificate_sessions_and_connection_test() {
     let xml = invoice("ONB", 1);
     let link = InvoiceLink::from_invoice_xml(Environment::Test, &xml).expect("KOD I");
     let serial = cert.certificate.serial_hex();
+    assert_eq!(
+        serial, cert.serial_number,
+        "the API's serial is the certificate's"
+    );
+    assert!(
+        serial.len() == 16
+            && serial
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)),
+        "16 uppercase hex digits (the API's pattern): {serial}"
+    );
     let kod2 = link
         .certificate_link(ContextType::Nip, NIP, &serial)
         .expect("KOD II");
