@@ -16,7 +16,10 @@ ones, as OpenAPI says) and the method to an operation; path, query and header pa
 are checked (required ones present, values against their schemas); a Bearer-secured
 operation needs an Authorization header; a JSON request body is validated against the
 operation's requestBody schema; the response status must be declared, its content type
-among the declared ones, and a JSON body is validated against that schema. A non-API
+among the declared ones, and a JSON body is validated against that schema. The OpenAPI
+declares no 5xx status anywhere: an undeclared 5xx answer (a server or gateway failure, as
+the fault-injection tests provoke) is counted and reported, not a violation, and its body is
+not checked (the request still is). A non-API
 exchange (pre-signed upload/download URL) must carry no Authorization header.
 
 OpenAPI 3.0 schemas are turned into JSON Schema draft 4 (what 3.0 schemas build on):
@@ -216,6 +219,7 @@ class Checker:
         self.spec = spec
         self.covered = set()
         self.checked = 0
+        self.server_failures = 0
 
     def check(self, ex):
         """Violations (strings) of one exchange, each once."""
@@ -342,6 +346,12 @@ class Checker:
         key = status if status in responses else status[0] + "XX"
         if key not in responses:
             key = "default" if "default" in responses else None
+        if key is None and status.startswith("5") and len(status) == 3:
+            # The OpenAPI declares no 5xx at all, yet a server or gateway failure can answer
+            # any call (the fault-injection tests make them on purpose). Not a violation, but
+            # counted, and its body is not checked: there is no schema for it.
+            self.server_failures += 1
+            return []
         if key is None:
             return [f"response: status {status} not declared (declared: {', '.join(responses)})"]
         r = self.spec.resolve(responses[key])
@@ -392,7 +402,8 @@ def run(spec_path, dirs):
     ops = len(checker.spec.operations)
     print(
         f"openapi-check: {checker.checked} exchanges checked, {bad} violations, "
-        f"{len(checker.covered)} of {ops} operations covered"
+        f"{len(checker.covered)} of {ops} operations covered, "
+        f"{checker.server_failures} undeclared 5xx answers (server failures, status only)"
     )
     for m, t in sorted(checker.covered, key=lambda x: (x[1], x[0])):
         print(f"  covered: {m} {t}")

@@ -301,20 +301,47 @@ fn fault_storms_end_with_every_invoice_accepted_exactly_once() {
     }
 }
 
-/// Token auth as the very first thing a client does (no operation fetched the keys before):
-/// the flow fetches them itself.
+/// Regression: with KSeF-token credentials the public keys are fetched in the middle of the
+/// authentication; an operation that does not ask for the keys itself (`authenticate`, a
+/// listing, a download) must not stall waiting for them.
 #[test]
-fn token_authentication_as_the_first_operation_fetches_the_keys() {
+fn token_auth_fetches_the_keys_for_operations_that_do_not_need_them() {
     let mut fake = Fake::new();
-    let mut c = client(10);
+    let mut c = client(9);
     c.authenticate();
     let run = pump(&mut c, &mut fake, T0);
     match run.outputs.last() {
         Some(Ok(Output::Authenticated { reference })) => assert!(!reference.is_empty()),
-        other => panic!("{other:?}"),
+        other => panic!("{other:?}\n{:#?}", run.events),
     }
     assert_eq!(fake.calls["keys"], 1);
     assert_eq!(fake.calls["redeem"], 1);
+    assert!(c.is_idle());
+}
+
+/// Regression: KSeF answering 503 (after the retries) is a failure to reach KSeF, not of the
+/// credentials, in the connection test's verdict.
+#[test]
+fn connection_test_names_reaching_ksef_when_it_answers_503() {
+    let mut fake = Fake::new();
+    for n in 1..=10 {
+        fake.faults.push(("challenge", n, Fault::Unavailable));
+    }
+    let mut c = client(10);
+    c.test_connection();
+    let run = pump(&mut c, &mut fake, T0);
+    let v = match run.outputs.last() {
+        Some(Ok(Output::Connection(v))) => v,
+        other => panic!("{other:?}"),
+    };
+    assert!(!v.ok);
+    let (step, err) = v
+        .steps
+        .iter()
+        .find_map(|(s, r)| r.as_ref().err().map(|e| (*s, e)))
+        .expect("a failed step");
+    assert_eq!(step, "reach KSeF", "{}", v.summary());
+    assert_eq!(err.code(), ksef::ErrorCode::ServerError);
 }
 
 #[test]

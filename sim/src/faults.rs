@@ -82,6 +82,7 @@ struct Rule {
 struct State {
     rules: Vec<Rule>,
     unavailable: bool,
+    unavailable_retry_after: Option<u64>,
     slow_upo_polls: u32,
     slow_upo_until: Option<std::time::Instant>,
     expire_tokens_epoch: u64,
@@ -149,6 +150,12 @@ impl Faults {
         self.with(|s| s.unavailable = unavailable);
     }
 
+    /// The `Retry-After` (seconds) of the 503 answers while unavailable (default 30; tests
+    /// use 1 so that a client that honours it is not slowed down).
+    pub fn set_unavailable_retry_after(&self, secs: u64) {
+        self.with(|s| s.unavailable_retry_after = Some(secs));
+    }
+
     /// UPOs (and the final status of closed sessions) stay "not ready" for the next
     /// `polls` status/UPO polls.
     pub fn slow_upo(&self, polls: u32) {
@@ -178,6 +185,10 @@ impl Faults {
 
     pub(crate) fn unavailable(&self) -> bool {
         self.with(|s| s.unavailable)
+    }
+
+    pub(crate) fn unavailable_retry_after(&self) -> u64 {
+        self.with(|s| s.unavailable_retry_after.unwrap_or(30))
     }
 
     /// Takes one fault matching the request, if any (decrementing its count).

@@ -436,7 +436,8 @@ impl Client {
                 }
                 self.wait_until = None;
             }
-            // Keys first: the auth flow may be the one waiting for them (KSeF token).
+            // Keys first: the token authentication asks for them half-way (and would only
+            // ask again, never progressing, if the flow were stepped before fetching them).
             if self.fetch_keys {
                 self.set_call(Origin::Keys, self.keys_call(), now_ms);
                 continue;

@@ -339,7 +339,15 @@ impl Operation for TestConnection {
     fn on_error(&mut self, _: &mut Cx<'_>, err: Error) -> Result<(), Error> {
         let step = match self.state {
             TestState::Auth => {
-                if matches!(err.code(), ErrorCode::Transport | ErrorCode::Timeout) {
+                // Not the credentials' fault: KSeF could not be reached, or answered that it
+                // cannot serve (5xx, or still rate-limited after the retries).
+                if matches!(
+                    err.code(),
+                    ErrorCode::Transport
+                        | ErrorCode::Timeout
+                        | ErrorCode::ServerError
+                        | ErrorCode::RateLimited
+                ) {
                     self.verdict.steps.clear();
                     "reach KSeF"
                 } else {

@@ -230,7 +230,9 @@ impl Ksef {
 
     /// Issues the certificate: (serial hex, DER).
     fn issue(&self, csr: &CertReq, not_before_ms: i64) -> Result<(String, Vec<u8>), String> {
-        let mut serial = [0u8; 16];
+        // 8 bytes: the API's serial numbers are 16 uppercase hex digits (`^[0-9A-F]{16}$`);
+        // the first byte is kept in 0x01..=0x7F (positive DER integer, no leading zero).
+        let mut serial = [0u8; 8];
         OsRng.fill_bytes(&mut serial);
         serial[0] &= 0x7F;
         serial[0] |= 0x01;

@@ -454,7 +454,10 @@ impl ApiService {
                     "KSeF jest niedostępny (symulacja awarii).",
                 )
                 .render(req, path)
-                .with_header("Retry-After", "30"),
+                .with_header(
+                    "Retry-After",
+                    k.faults.unavailable_retry_after().to_string(),
+                ),
             );
         }
         let mut after = None;

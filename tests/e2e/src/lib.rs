@@ -4,9 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use ksef::crypto::cert::Certificate;
+use ksef::crypto::keys::PrivateKey;
 use ksef::http::Transport;
 use ksef::id::Nip;
-use ksef::protocol::{run, Client, Config, Credentials, Event, OpId, Output, SystemClock};
+use ksef::protocol::{
+    run, Client, Config, Credentials, Event, FormCode, OnlineResult, OnlineSend, OpId, Output,
+    SystemClock,
+};
 use ksef::retry::RetryPolicy;
 use ksef::transport::{Recorder, UreqTransport};
 pub use ksef_sim::{Sim, SimConfig, SimHandle};
@@ -73,4 +78,60 @@ pub fn run_op(
         Ok(o) => o,
         Err(e) => panic!("operation failed: {e:?}\nevents: {events:#?}"),
     }
+}
+
+/// Runs `op` to completion over `t`, returning its result (for expected failures).
+pub fn try_op(client: &mut Client, op: OpId, t: &mut dyn Transport) -> Result<Output, ksef::Error> {
+    run(client, op, t, &mut SystemClock, |_: &Event| {})
+}
+
+/// The folder of the simulator's fixtures (test client certificates and keys).
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sim/fixtures")
+}
+
+/// A test client certificate and its key from `sim/fixtures` (`"ec"` or `"rsa"`).
+pub fn fixture_cert(kind: &str) -> (PrivateKey, Certificate) {
+    let read = |what: &str| {
+        std::fs::read_to_string(fixtures_dir().join(format!("test-{kind}-{what}.pem")))
+            .expect("fixture")
+    };
+    let key = PrivateKey::from_pem(&read("key")).expect("key");
+    let cert = Certificate::from_pem(&read("cert")).expect("cert");
+    (key, cert)
+}
+
+/// A client authenticating with XAdES by the test certificate `kind` (`"ec"`, `"rsa"`).
+pub fn cert_client(sim: &SimHandle, kind: &str, seed: u8) -> Client {
+    let (key, cert) = fixture_cert(kind);
+    Client::new(config(sim), Credentials::certificate(key, cert), [seed; 32])
+}
+
+/// The online result of `op`, or a panic naming what came instead.
+pub fn online(client: &mut Client, op: OpId, t: &mut dyn Transport) -> OnlineResult {
+    let mut events = Vec::new();
+    match run_op(client, op, t, &mut events) {
+        Output::Online(r) => r,
+        other => panic!("not an online result: {other:?}"),
+    }
+}
+
+/// Sends `invoices` (FA(3)) in one online session and returns the result.
+pub fn send_online(
+    client: &mut Client,
+    t: &mut dyn Transport,
+    invoices: Vec<Vec<u8>>,
+) -> OnlineResult {
+    let op = client.send_online(OnlineSend::new(FormCode::Fa3, invoices));
+    online(client, op, t)
+}
+
+/// A scratch directory for one test (emptied first).
+pub fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/e2e-tmp")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
 }
