@@ -93,6 +93,7 @@ struct Upload {
     headers: Vec<(String, String)>,
 }
 
+#[derive(Clone)]
 enum State {
     Open,
     Upload(usize),
@@ -301,7 +302,26 @@ impl Operation for BatchOp {
     }
 
     fn on_response(&mut self, cx: &mut Cx<'_>, resp: Response, resent: bool) -> Result<(), Error> {
-        match core::mem::replace(&mut self.state, State::Done) {
+        let state = core::mem::replace(&mut self.state, State::Done);
+        let saved = state.clone();
+        let r = self.handle(cx, resp, resent, state);
+        if r.is_err() {
+            // Back to where the failure happened, so `on_error` can decide to keep polling.
+            self.state = saved;
+        }
+        r
+    }
+}
+
+impl BatchOp {
+    fn handle(
+        &mut self,
+        cx: &mut Cx<'_>,
+        resp: Response,
+        resent: bool,
+        state: State,
+    ) -> Result<(), Error> {
+        match state {
             State::Open => {
                 let what = "POST /sessions/batch";
                 if unknown_public_key(&resp, cx.now_ms) && !self.retried_keys {

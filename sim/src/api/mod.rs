@@ -507,9 +507,31 @@ pub(crate) struct UploadService(pub(crate) Arc<Ksef>);
 impl Service for UploadService {
     fn handle(&self, path: &str, req: &Request) -> Outcome {
         let k = &self.0;
+        // Faults on uploads are addressed as `PUT /upload/*` (the blob store fails too).
+        let fault = k.faults.take(&req.method, &format!("/upload{path}"));
+        match fault {
+            Some(FaultKind::FailBefore(status)) => {
+                k.record(req, status);
+                return Outcome::Respond(Response::new(status, "text/plain", b"injected".to_vec()));
+            }
+            Some(FaultKind::DropBefore) => return Outcome::Drop,
+            Some(FaultKind::RateLimit(secs)) => {
+                return Outcome::Respond(
+                    Response::new(429, "text/plain", b"injected".to_vec())
+                        .with_header("Retry-After", secs.to_string()),
+                )
+            }
+            _ => {}
+        }
         let resp = k.upload_part(path, req);
         k.record(req, resp.status);
-        Outcome::Respond(resp)
+        match fault {
+            Some(FaultKind::FailAfter(status)) => {
+                Outcome::Respond(Response::new(status, "text/plain", b"injected".to_vec()))
+            }
+            Some(FaultKind::DropAfter) => Outcome::Drop,
+            _ => Outcome::Respond(resp),
+        }
     }
 }
 

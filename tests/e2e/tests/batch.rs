@@ -145,3 +145,60 @@ fn batch_of_1000_in_file_parts() {
     );
     check(&sim, "BF", &r, &input);
 }
+
+/// Faults during a batch: part uploads refused and dropped (PUT is repeated), the open
+/// answer lost after processing, and the status polls failing for longer than one call's
+/// retry budget (the operation keeps polling instead of giving up on the whole batch).
+#[test]
+fn batch_survives_upload_faults_and_a_long_status_outage() {
+    let sim = Sim::start(SimConfig::default()).expect("sim");
+    sim.faults().fail_next("PUT /upload/*", 2, 503);
+    sim.faults().drop_next("PUT /upload/*", 1);
+    sim.faults().fail_next("GET /sessions/{ref}", 12, 503);
+    let mut rng = ChaCha20Rng::from_seed([13; 32]);
+    let key = SessionKey::generate(&mut rng);
+    let input: Vec<(String, Vec<u8>)> = (0..50)
+        .map(|n| (format!("BS-{n:05}.xml"), invoice("BS", n)))
+        .collect();
+    let mut parts = MemoryParts::default();
+    let prepared = prepare_batch(
+        input.iter().map(|(n, x)| (n.as_str(), x.as_slice())),
+        &key,
+        &BatchOptions {
+            max_part_size: 60_000,
+            ..BatchOptions::default()
+        },
+        &mut parts,
+    )
+    .expect("prepared");
+    assert!(prepared.parts.len() >= 3);
+    let r = send(
+        &sim,
+        "batch-storm",
+        BatchSend::new(FormCode::Fa3, prepared, key, Box::new(parts)),
+        4,
+    );
+    assert_eq!(
+        r.accepted(),
+        50,
+        "{:?}",
+        r.invoices.iter().find(|i| !i.is_accepted())
+    );
+    let held = sim
+        .accepted_invoices()
+        .into_iter()
+        .filter(|a| a.session_reference_number == r.session)
+        .count();
+    assert_eq!(held, 50);
+    let log = sim.request_log();
+    let refused_uploads = log
+        .iter()
+        .filter(|l| l.method == "PUT" && l.path.starts_with("/upload") && l.status == 503)
+        .count();
+    assert_eq!(refused_uploads, 2, "the injected upload failures happened");
+    let failed_polls = log
+        .iter()
+        .filter(|l| l.method == "GET" && l.path.starts_with("/v2/sessions/") && l.status == 503)
+        .count();
+    assert!(failed_polls >= 12, "{failed_polls} failed status polls");
+}
