@@ -258,7 +258,11 @@ fn check_core() -> Result<(), String> {
     let tx = client
         .poll_transmit(1_000)
         .ok_or_else(|| String::from("client: no first request"))?;
-    if !tx.request.url.ends_with("/security/public-key-certificates") {
+    if !tx
+        .request
+        .url
+        .ends_with("/security/public-key-certificates")
+    {
         return Err(format!("client: first request {:?}", tx.request));
     }
     let busy = ksef::http::Response::new(503, Vec::new(), Vec::new());
