@@ -417,3 +417,130 @@ fn demo_runs_on_the_embedded_simulator() {
     // 5 invoice UPOs and 2 session UPOs
     assert_eq!(upos, 7);
 }
+
+/// The sim's test client certificate (XAdES), for the commands KSeF allows only after
+/// certificate authentication.
+fn cert_args() -> Vec<String> {
+    let f = |n: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../sim/fixtures")
+            .join(n)
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    vec![
+        "--cert".into(),
+        f("test-ec-cert.pem"),
+        "--key".into(),
+        f("test-ec-key.pem"),
+    ]
+}
+
+#[test]
+fn token_generate_then_send_with_it_and_sessions_listed() {
+    let sim = sim();
+    let dir = tmp("token");
+    let c = conn(&sim);
+    let mut args = vec![
+        "token",
+        "generate",
+        "--permissions",
+        "InvoiceWrite,InvoiceRead",
+        "--description",
+        "shop plugin",
+    ];
+    let certs = cert_args();
+    args.extend(certs.iter().map(String::as_str));
+    let out = ksef(&dir, None, &with(&args, &c));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let token = stdout(&out).trim().to_string();
+    assert!(
+        !token.is_empty() && !token.contains('\n'),
+        "one token line: {token}"
+    );
+    // The generated token authenticates (the sim accepts only fixed or generated tokens).
+    std::fs::write(dir.join("token.txt"), &token).unwrap();
+    let f = invoice(&dir, "TOK", 1);
+    let out = ksef(
+        &dir,
+        None,
+        &with(&["send", "--token-file", "token.txt", &f], &c),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(&token) && !stderr(&out).contains(&token));
+    let (_, num) = &lines(&out)[0];
+    KsefNumber::parse(num).expect("a KSeF number");
+    // The authenticated sessions are listed (the listing's own session marked `*`).
+    let out = ksef(&dir, Some(TOKEN), &with(&["sessions", "list"], &c));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.lines().count() >= 2, "{text}");
+    assert!(text.lines().any(|l| l.starts_with('*')), "{text}");
+    // A wrong permission is a usage error.
+    let out = ksef(
+        &dir,
+        None,
+        &with(
+            &[
+                "token",
+                "generate",
+                "--permissions",
+                "Everything",
+                "--description",
+                "x",
+            ],
+            &c,
+        ),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("Everything"), "{}", stderr(&out));
+}
+
+#[test]
+fn cert_enroll_saves_a_key_and_its_certificate() {
+    let sim = sim();
+    let dir = tmp("cert");
+    let c = conn(&sim);
+    let mut args = vec![
+        "cert",
+        "enroll",
+        "--name",
+        "shop-offline",
+        "--type",
+        "offline",
+        "--out-key",
+        "offline.key.pem",
+        "--out-cert",
+        "offline.cert.pem",
+    ];
+    let certs = cert_args();
+    args.extend(certs.iter().map(String::as_str));
+    let out = ksef(&dir, None, &with(&args, &c));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let key = ksef::crypto::PrivateKey::from_pem(
+        &std::fs::read_to_string(dir.join("offline.key.pem")).unwrap(),
+    )
+    .expect("a PKCS#8 key");
+    let cert = ksef::crypto::Certificate::from_pem(
+        &std::fs::read_to_string(dir.join("offline.cert.pem")).unwrap(),
+    )
+    .expect("a certificate");
+    assert_eq!(
+        cert.spki_der().unwrap(),
+        key.public_key().to_spki_der().unwrap(),
+        "the certificate carries our key"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("offline.key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the key file is private");
+    }
+    // Never over an existing file.
+    let out = ksef(&dir, None, &with(&args, &c));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
