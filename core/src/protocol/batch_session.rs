@@ -12,12 +12,13 @@ use serde_json::{json, Value};
 
 use crate::crypto::session::SessionKey;
 use crate::error::{Error, ErrorCode};
-use crate::http::{ApiError, Method, Response};
+use crate::http::{Method, Response};
 
 use super::batch::{PartSource, PreparedBatch};
 use super::client::{api_ok, symmetric_key, unknown_public_key, Event};
 use super::online::{FormCode, InvoiceOutcome};
 use super::ops::{check_upo, Call, Cx, InvoiceStatus, Operation, Output, SessionStatus, Step};
+use super::session;
 use super::wire;
 
 /// A prepared batch to send: the package from [`super::batch::prepare_batch`], the key it
@@ -181,7 +182,6 @@ impl Operation for BatchOp {
             return Ok(Step::Wait(t));
         }
         let base = cx.base().to_string();
-        let sess = wire::pct(&self.session);
         match &self.state {
             State::Open => {
                 let Some(keys) = cx.keys else {
@@ -221,74 +221,42 @@ impl Operation for BatchOp {
                 call.req.body = bytes;
                 Ok(Step::Send(call))
             }
-            State::Close => Ok(Step::Send(
-                Call::post_empty(
-                    &base,
-                    &format!("/sessions/batch/{sess}/close"),
-                    "POST /sessions/batch/{referenceNumber}/close",
-                )
-                .safe(),
-            )),
-            State::Poll => Ok(Step::Send(Call::get(
+            State::Close => Ok(Step::Send(session::close_call(
                 &base,
-                &format!("/sessions/{sess}"),
-                "GET /sessions/{referenceNumber}",
+                "batch",
+                &self.session,
+                "POST /sessions/batch/{referenceNumber}/close",
             ))),
-            State::List(token) => {
-                let mut call = Call::get(
-                    &base,
-                    &format!(
-                        "/sessions/{sess}/invoices?pageSize={}",
-                        cx.cfg.page_size.clamp(10, 1000)
-                    ),
-                    "GET /sessions/{referenceNumber}/invoices",
-                );
-                if let Some(t) = token {
-                    call = call.with_header("x-continuation-token", t);
-                }
-                Ok(Step::Send(call))
-            }
+            State::Poll => Ok(Step::Send(session::status_call(&base, &self.session))),
+            State::List(token) => Ok(Step::Send(session::list_call(
+                &base,
+                &self.session,
+                false,
+                cx.cfg.page_size,
+                token.as_deref(),
+            ))),
             State::SessionUpo(i) => {
-                let page = self
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.upo_pages.get(*i))
-                    .map(|p| p.download_url.clone());
-                match page {
-                    Some(url) if self.send.fetch_upo => Ok(Step::Send(Call::url(
-                        Method::Get,
-                        &url,
-                        "GET downloadUrl (session UPO)",
-                    ))),
-                    _ => {
+                let call = session::session_upo_call(self.status.as_ref(), *i)
+                    .filter(|_| self.send.fetch_upo);
+                match call {
+                    Some(call) => Ok(Step::Send(call)),
+                    None => {
                         self.state = State::Done;
                         self.poll(cx)
                     }
                 }
             }
-            State::Done => {
-                let status = self
-                    .status
-                    .clone()
-                    .ok_or_else(|| Error::new(ErrorCode::BadResponse, "", "no session status"))?;
-                Ok(Step::Done(Output::Batch(BatchResult {
-                    session: self.session.clone(),
-                    status,
-                    invoices: core::mem::take(&mut self.outcomes),
-                    session_upo: core::mem::take(&mut self.session_upo),
-                })))
-            }
+            State::Done => Ok(Step::Done(Output::Batch(BatchResult {
+                session: self.session.clone(),
+                status: session::final_status(&self.status)?,
+                invoices: core::mem::take(&mut self.outcomes),
+                session_upo: core::mem::take(&mut self.session_upo),
+            }))),
         }
     }
 
     fn on_error(&mut self, cx: &mut Cx<'_>, err: Error) -> Result<(), Error> {
-        let passing = matches!(
-            err.code(),
-            ErrorCode::Transport
-                | ErrorCode::Timeout
-                | ErrorCode::ServerError
-                | ErrorCode::RateLimited
-        );
+        let passing = session::is_passing(&err);
         match self.state {
             State::Poll | State::List(_) | State::SessionUpo(_) if passing => {
                 self.wait = Some(
@@ -375,25 +343,14 @@ impl BatchOp {
             }
             State::Close => {
                 let what = "POST /sessions/batch/{referenceNumber}/close";
-                if resp.status == 400 && resent {
-                    let api = ApiError::from_response(&resp, cx.now_ms);
-                    if !api.has_code(21180) {
-                        return Err(Error::from(api).at(what));
-                    }
-                } else {
-                    api_ok(resp, cx.now_ms, what)?;
-                }
+                session::close_answer(resp, resent, cx.now_ms, what)?;
                 self.deadline = cx.deadline();
                 self.state = State::Poll;
             }
             State::Poll => {
                 let what = "GET /sessions/{referenceNumber}";
-                let resp = api_ok(resp, cx.now_ms, what)?;
-                let v = wire::json(&resp, what)?;
-                let st = SessionStatus::read(&self.session, &v)?;
-                let upo_missing =
-                    self.send.fetch_upo && st.status.code == 200 && st.upo_pages.is_empty();
-                if !st.is_final() || upo_missing {
+                let st = session::read_status(resp, cx.now_ms, &self.session)?;
+                if session::keep_polling(&st, self.send.fetch_upo) {
                     self.wait = Some(cx.next_poll(self.deadline, what)?);
                     self.state = State::Poll;
                 } else if st.status.code != 200 && st.invoice_count.unwrap_or(0) == 0 {
@@ -414,18 +371,15 @@ impl BatchOp {
             }
             State::List(_) => {
                 let what = "GET /sessions/{referenceNumber}/invoices";
-                let resp = api_ok(resp, cx.now_ms, what)?;
-                let v = wire::json(&resp, what)?;
-                for (n, item) in wire::array_at(&v, "invoices").iter().enumerate() {
-                    let st = InvoiceStatus::read(item, what)
-                        .map_err(|e| e.at(format!("invoices[{n}]")))?;
+                let (items, next) = session::read_list(resp, cx.now_ms)?;
+                for st in items {
                     if let Some(i) = self.index_of(&st) {
                         self.outcomes[i].reference = Some(st.reference.clone());
                         self.outcomes[i].status = Some(st);
                     }
                 }
-                match wire::opt_str(&v, "continuationToken").filter(|t| !t.is_empty()) {
-                    Some(t) => self.state = State::List(Some(t.to_string())),
+                match next {
+                    Some(t) => self.state = State::List(Some(t)),
                     None => {
                         let processing = self
                             .outcomes

@@ -589,16 +589,15 @@ impl Client {
         }
     }
 
-    /// Gives the failure to the running operation (which may absorb it) or ends it.
-    fn fail_current(&mut self, now_ms: u64, err: Error, origin: Origin) {
-        if origin != Origin::Op {
-            self.flow = None;
-            self.fetch_keys = false;
-            self.parked = None;
-        }
-        let Some(slot) = self.ops.front_mut() else {
-            return;
-        };
+    /// Runs `f` on the front operation with its view of the client, then applies what the
+    /// operation asked for (fresh keys, dropped tokens). `None` when no operation runs.
+    fn with_front<R>(
+        &mut self,
+        now_ms: u64,
+        f: impl FnOnce(&mut (dyn Operation + Send), &mut Cx<'_>) -> R,
+    ) -> Option<R> {
+        let authenticated = self.is_authenticated(now_ms);
+        let slot = self.ops.front_mut()?;
         let mut refresh_keys = false;
         let mut clear = false;
         let mut cx = Cx {
@@ -608,13 +607,26 @@ impl Client {
             keys: self.keys.as_ref(),
             events: &mut self.events,
             op: slot.id,
-            authenticated: false,
+            authenticated,
             refresh_keys: &mut refresh_keys,
             clear_tokens: &mut clear,
             auth_reference: self.auth_reference.as_deref(),
         };
-        let absorbed = slot.op.on_error(&mut cx, err);
+        let r = f(slot.op.as_mut(), &mut cx);
         self.after_op_cx(refresh_keys, clear);
+        Some(r)
+    }
+
+    /// Gives the failure to the running operation (which may absorb it) or ends it.
+    fn fail_current(&mut self, now_ms: u64, err: Error, origin: Origin) {
+        if origin != Origin::Op {
+            self.flow = None;
+            self.fetch_keys = false;
+            self.parked = None;
+        }
+        let Some(absorbed) = self.with_front(now_ms, |op, cx| op.on_error(cx, err)) else {
+            return;
+        };
         if let Err(e) = absorbed {
             self.finish_front(Err(e));
         }
@@ -645,26 +657,9 @@ impl Client {
 
     /// Runs the front operation one step; false when there is none or it waits.
     fn step_op(&mut self, now_ms: u64) -> bool {
-        let authenticated = self.is_authenticated(now_ms);
-        let Some(slot) = self.ops.front_mut() else {
+        let Some(step) = self.with_front(now_ms, |op, cx| op.poll(cx)) else {
             return false;
         };
-        let mut refresh_keys = false;
-        let mut clear = false;
-        let mut cx = Cx {
-            now_ms,
-            rng: &mut self.rng,
-            cfg: &self.cfg,
-            keys: self.keys.as_ref(),
-            events: &mut self.events,
-            op: slot.id,
-            authenticated,
-            refresh_keys: &mut refresh_keys,
-            clear_tokens: &mut clear,
-            auth_reference: self.auth_reference.as_deref(),
-        };
-        let step = slot.op.poll(&mut cx);
-        self.after_op_cx(refresh_keys, clear);
         match step {
             Ok(Step::Send(call)) => {
                 self.set_call(Origin::Op, call, now_ms);
@@ -701,26 +696,9 @@ impl Client {
     }
 
     fn on_op(&mut self, now_ms: u64, resp: Response, resent: bool) {
-        let authenticated = self.is_authenticated(now_ms);
-        let Some(slot) = self.ops.front_mut() else {
+        let Some(r) = self.with_front(now_ms, |op, cx| op.on_response(cx, resp, resent)) else {
             return;
         };
-        let mut refresh_keys = false;
-        let mut clear = false;
-        let mut cx = Cx {
-            now_ms,
-            rng: &mut self.rng,
-            cfg: &self.cfg,
-            keys: self.keys.as_ref(),
-            events: &mut self.events,
-            op: slot.id,
-            authenticated,
-            refresh_keys: &mut refresh_keys,
-            clear_tokens: &mut clear,
-            auth_reference: self.auth_reference.as_deref(),
-        };
-        let r = slot.op.on_response(&mut cx, resp, resent);
-        self.after_op_cx(refresh_keys, clear);
         if let Err(e) = r {
             self.fail_current(now_ms, e, Origin::Op);
         }

@@ -53,6 +53,7 @@ pub mod inbox;
 pub mod onboarding;
 pub mod online;
 mod ops;
+mod session;
 pub mod upo;
 mod wire;
 

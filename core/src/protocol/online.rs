@@ -22,6 +22,7 @@ use crate::model::SchemaVersion;
 
 use super::client::{api_ok, symmetric_key, Event};
 use super::ops::{check_upo, Call, Cx, InvoiceStatus, Operation, Output, SessionStatus, Step};
+use super::session;
 use super::wire;
 
 /// The `formCode` of a session: which structure its invoices follow.
@@ -353,35 +354,20 @@ impl Operation for OnlineOp {
                     .safe(),
                 ))
             }
-            State::Close => Ok(Step::Send(
-                // Safe to repeat: a second close is refused with 21180, taken as closed.
-                Call::post_empty(
-                    &base,
-                    &format!("/sessions/online/{}/close", wire::pct(&self.session)),
-                    "POST /sessions/online/{referenceNumber}/close",
-                )
-                .safe(),
-            )),
-            State::Poll { .. } => Ok(Step::Send(Call::get(
+            State::Close => Ok(Step::Send(session::close_call(
                 &base,
-                &self.path(""),
-                "GET /sessions/{referenceNumber}",
+                "online",
+                &self.session,
+                "POST /sessions/online/{referenceNumber}/close",
             ))),
-            State::List { token, .. } => {
-                let mut call = Call::get(
-                    &base,
-                    &format!(
-                        "{}?pageSize={}",
-                        self.path("/invoices"),
-                        cx.cfg.page_size.clamp(10, 1000)
-                    ),
-                    "GET /sessions/{referenceNumber}/invoices",
-                );
-                if let Some(t) = token {
-                    call = call.with_header("x-continuation-token", t);
-                }
-                Ok(Step::Send(call))
-            }
+            State::Poll { .. } => Ok(Step::Send(session::status_call(&base, &self.session))),
+            State::List { token, .. } => Ok(Step::Send(session::list_call(
+                &base,
+                &self.session,
+                false,
+                cx.cfg.page_size,
+                token.as_deref(),
+            ))),
             State::InvoiceUpo(i) => {
                 let i = *i;
                 let Some(out) = self.outcomes.get(i) else {
@@ -413,49 +399,26 @@ impl Operation for OnlineOp {
                     .with_header("Accept", "application/xml"),
                 ))
             }
-            State::SessionUpo(i) => {
-                let pages = self
-                    .status
-                    .as_ref()
-                    .map(|s| s.upo_pages.clone())
-                    .unwrap_or_default();
-                match pages.get(*i) {
-                    Some(p) => Ok(Step::Send(Call::url(
-                        Method::Get,
-                        &p.download_url,
-                        "GET downloadUrl (session UPO)",
-                    ))),
-                    None => {
-                        self.state = State::Done;
-                        self.poll(cx)
-                    }
+            State::SessionUpo(i) => match session::session_upo_call(self.status.as_ref(), *i) {
+                Some(call) => Ok(Step::Send(call)),
+                None => {
+                    self.state = State::Done;
+                    self.poll(cx)
                 }
-            }
-            State::Done => {
-                let status = self
-                    .status
-                    .clone()
-                    .ok_or_else(|| Error::new(ErrorCode::BadResponse, "", "no session status"))?;
-                Ok(Step::Done(Output::Online(OnlineResult {
-                    session: self.session.clone(),
-                    status,
-                    invoices: core::mem::take(&mut self.outcomes),
-                    session_upo: core::mem::take(&mut self.session_upo),
-                })))
-            }
+            },
+            State::Done => Ok(Step::Done(Output::Online(OnlineResult {
+                session: self.session.clone(),
+                status: session::final_status(&self.status)?,
+                invoices: core::mem::take(&mut self.outcomes),
+                session_upo: core::mem::take(&mut self.session_upo),
+            }))),
         }
     }
 
     fn on_error(&mut self, cx: &mut Cx<'_>, err: Error) -> Result<(), Error> {
         // Once invoices are in KSeF, a passing failure while waiting for the outcome must not
         // throw their numbers away: keep polling until the deadline.
-        let passing = matches!(
-            err.code(),
-            ErrorCode::Transport
-                | ErrorCode::Timeout
-                | ErrorCode::ServerError
-                | ErrorCode::RateLimited
-        );
+        let passing = session::is_passing(&err);
         match &self.state {
             State::Poll { deadline } | State::List { deadline, .. } if passing => {
                 self.wait = Some(cx.next_poll(*deadline, "session status").map_err(|_| err)?);
@@ -514,26 +477,15 @@ impl Operation for OnlineOp {
             }
             State::Close => {
                 let what = "POST /sessions/online/{referenceNumber}/close";
-                if resp.status == 400 && resent {
-                    let api = crate::http::ApiError::from_response(&resp, cx.now_ms);
-                    if !api.has_code(21180) {
-                        return Err(crate::error::Error::from(api).at(what));
-                    }
-                } else {
-                    api_ok(resp, cx.now_ms, what)?;
-                }
+                session::close_answer(resp, resent, cx.now_ms, what)?;
                 self.state = State::Poll {
                     deadline: cx.deadline(),
                 };
             }
             State::Poll { deadline } => {
                 let what = "GET /sessions/{referenceNumber}";
-                let resp = api_ok(resp, cx.now_ms, what)?;
-                let v = wire::json(&resp, what)?;
-                let st = SessionStatus::read(&self.session, &v)?;
-                let upo_missing =
-                    self.send.fetch_upo && st.status.code == 200 && st.upo_pages.is_empty();
-                if !st.is_final() || upo_missing {
+                let st = session::read_status(resp, cx.now_ms, &self.session)?;
+                if session::keep_polling(&st, self.send.fetch_upo) {
                     self.wait = Some(cx.next_poll(deadline, what)?);
                 } else {
                     self.state = State::List {
@@ -545,11 +497,8 @@ impl Operation for OnlineOp {
             }
             State::List { deadline, .. } => {
                 let what = "GET /sessions/{referenceNumber}/invoices";
-                let resp = api_ok(resp, cx.now_ms, what)?;
-                let v = wire::json(&resp, what)?;
-                for (n, item) in wire::array_at(&v, "invoices").iter().enumerate() {
-                    let st = InvoiceStatus::read(item, what)
-                        .map_err(|e| e.at(format!("invoices[{n}]")))?;
+                let (items, next) = session::read_list(resp, cx.now_ms)?;
+                for st in items {
                     match self
                         .outcomes
                         .iter_mut()
@@ -559,11 +508,10 @@ impl Operation for OnlineOp {
                         None => self.extra.push(st),
                     }
                 }
-                let next = wire::opt_str(&v, "continuationToken").filter(|t| !t.is_empty());
                 match next {
                     Some(t) => {
                         self.state = State::List {
-                            token: Some(t.to_string()),
+                            token: Some(t),
                             deadline,
                         }
                     }

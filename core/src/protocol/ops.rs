@@ -504,39 +504,20 @@ impl Operation for ListInvoices {
                 &mut self.items,
             ))));
         }
-        let (tail, label) = if self.failed {
-            (
-                "/invoices/failed",
-                "GET /sessions/{referenceNumber}/invoices/failed",
-            )
-        } else {
-            ("/invoices", "GET /sessions/{referenceNumber}/invoices")
-        };
-        let mut call = Call::get(
+        Ok(Step::Send(super::session::list_call(
             cx.base(),
-            &format!(
-                "/sessions/{}{tail}?pageSize={}",
-                wire::pct(&self.session),
-                cx.cfg.page_size.clamp(10, 1000)
-            ),
-            label,
-        );
-        if let Some(t) = &self.token {
-            call = call.with_header("x-continuation-token", t);
-        }
-        Ok(Step::Send(call))
+            &self.session,
+            self.failed,
+            cx.cfg.page_size,
+            self.token.as_deref(),
+        )))
     }
 
     fn on_response(&mut self, cx: &mut Cx<'_>, resp: Response, _: bool) -> Result<(), Error> {
-        let what = "GET /sessions/{referenceNumber}/invoices";
-        let resp = api_ok(resp, cx.now_ms, what)?;
-        let v = wire::json(&resp, what)?;
-        for (n, item) in wire::array_at(&v, "invoices").iter().enumerate() {
-            self.items
-                .push(InvoiceStatus::read(item, what).map_err(|e| e.at(format!("invoices[{n}]")))?);
-        }
-        match wire::opt_str(&v, "continuationToken").filter(|t| !t.is_empty()) {
-            Some(t) => self.token = Some(t.to_string()),
+        let (items, next) = super::session::read_list(resp, cx.now_ms)?;
+        self.items.extend(items);
+        match next {
+            Some(t) => self.token = Some(t),
             None => self.done = true,
         }
         Ok(())
