@@ -212,28 +212,7 @@ pub fn run(dir: &Path) -> Result<(), String> {
             Err(e) => format!("no: {e}"),
         };
         let fa = &inv.fa;
-        let net: Decimal = [
-            fa.p_13_1,
-            fa.p_13_2,
-            fa.p_13_3,
-            fa.p_13_4,
-            fa.p_13_5,
-            fa.p_13_6_1,
-            fa.p_13_6_2,
-            fa.p_13_6_3,
-            fa.p_13_7,
-            fa.p_13_8,
-            fa.p_13_9,
-            fa.p_13_10,
-            fa.p_13_11,
-        ]
-        .iter()
-        .flatten()
-        .sum();
-        let vat: Decimal = [fa.p_14_1, fa.p_14_2, fa.p_14_3, fa.p_14_4, fa.p_14_5]
-            .iter()
-            .flatten()
-            .sum();
+        let (net, vat) = (fa.net_total(), fa.vat_total());
         writeln!(
         out,
             "{:<16} {:>6} {:>10} {:>10} {:>10}  {what}\n{:<16} as FA(2): {fa2}\n{:<16} KOD I:    {url}",

@@ -135,6 +135,45 @@ impl Faktura {
 
 /// The serde form of an invoice is its JSON form (official element names as keys, decimals
 /// as strings), so an invoice can sit inside a host's own serde types.
+impl Fa {
+    /// The net total over every rate bucket: `P_13_1` … `P_13_11` (what KSeF's metadata calls
+    /// `netAmount` for a PLN invoice).
+    pub fn net_total(&self) -> Decimal {
+        [
+            self.p_13_1,
+            self.p_13_2,
+            self.p_13_3,
+            self.p_13_4,
+            self.p_13_5,
+            self.p_13_6_1,
+            self.p_13_6_2,
+            self.p_13_6_3,
+            self.p_13_7,
+            self.p_13_8,
+            self.p_13_9,
+            self.p_13_10,
+            self.p_13_11,
+        ]
+        .iter()
+        .flatten()
+        .fold(Decimal::ZERO, |a, b| a + *b)
+    }
+
+    /// The tax total in the invoice currency: `P_14_1` … `P_14_5`.
+    pub fn vat_total(&self) -> Decimal {
+        [
+            self.p_14_1,
+            self.p_14_2,
+            self.p_14_3,
+            self.p_14_4,
+            self.p_14_5,
+        ]
+        .iter()
+        .flatten()
+        .fold(Decimal::ZERO, |a, b| a + *b)
+    }
+}
+
 impl serde::Serialize for Faktura {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let text = self.to_json().map_err(serde::ser::Error::custom)?;

@@ -15,8 +15,8 @@ use crate::error::{Error, ErrorCode};
 use crate::http::{Method, Response};
 
 use super::batch::{PartSource, PreparedBatch};
-use super::client::{api_ok, symmetric_key, unknown_public_key, Event};
-use super::online::{FormCode, InvoiceOutcome};
+use super::client::{api_ok, encryption_json, unknown_public_key, Event};
+use super::online::{FormCode, InvoiceOutcome, SessionResult};
 use super::ops::{check_upo, Call, Cx, InvoiceStatus, Operation, Output, SessionStatus, Step};
 use super::session;
 use super::wire;
@@ -68,25 +68,9 @@ impl BatchSend {
     }
 }
 
-/// The result of [`super::Client::send_batch`].
-#[derive(Debug, Clone)]
-pub struct BatchResult {
-    /// The session reference number.
-    pub session: String,
-    /// The final session status.
-    pub status: SessionStatus,
-    /// One outcome per input invoice, in input order (`index` = position in the batch).
-    pub invoices: Vec<InvoiceOutcome>,
-    /// The session UPO pages (UPO v4-3 XML), when asked for.
-    pub session_upo: Vec<Vec<u8>>,
-}
-
-impl BatchResult {
-    /// The number of accepted invoices.
-    pub fn accepted(&self) -> usize {
-        self.invoices.iter().filter(|i| i.is_accepted()).count()
-    }
-}
+/// The result of [`super::Client::send_batch`] (`index` of each outcome = position in the
+/// batch).
+pub type BatchResult = SessionResult;
 
 struct Upload {
     ordinal: u32,
@@ -187,16 +171,11 @@ impl Operation for BatchOp {
                 let Some(keys) = cx.keys else {
                     return Ok(Step::NeedKeys);
                 };
-                let (pk, key_id) = symmetric_key(keys, cx.now_ms)?;
-                let enc = self.send.key.encryption_info(&pk, Some(&key_id), cx.rng)?;
+                let encryption = encryption_json(keys, cx.now_ms, &self.send.key, cx.rng)?;
                 let body = json!({
                     "formCode": self.send.form.to_json(),
                     "batchFile": self.send.prepared.batch_file_json(),
-                    "encryption": {
-                        "encryptedSymmetricKey": enc.encrypted_symmetric_key,
-                        "initializationVector": enc.initialization_vector,
-                        "publicKeyId": enc.public_key_id,
-                    },
+                    "encryption": encryption,
                     "offlineMode": self.send.offline_mode,
                 });
                 // A repeat opens a second session that receives no parts and expires:

@@ -1044,6 +1044,21 @@ pub(crate) fn unknown_public_key(resp: &Response, now_ms: u64) -> bool {
     resp.status == 400 && ApiError::from_response(resp, now_ms).has_code(21470)
 }
 
+/// The `encryption` object of an open-session or export request: `key` wrapped with the
+/// `SymmetricKeyEncryption` certificate valid at `now_ms`, the IV, and that certificate's
+/// `publicKeyId`.
+pub(crate) fn encryption_json(
+    keys: &PublicKeyCertificates,
+    now_ms: u64,
+    key: &crate::crypto::session::SessionKey,
+    rng: &mut ChaCha20Rng,
+) -> Result<Value, Error> {
+    let (pk, key_id) = symmetric_key(keys, now_ms)?;
+    let enc = key.encryption_info(&pk, Some(&key_id), rng)?;
+    serde_json::to_value(&enc)
+        .map_err(|e| Error::new(ErrorCode::JsonSyntax, "encryption", format!("{e}")))
+}
+
 /// The public key certificates' selection, used by operations that wrap a session key.
 pub(crate) fn symmetric_key(
     keys: &PublicKeyCertificates,

@@ -20,7 +20,7 @@ use super::batch::{
     export_parts_from_json, open_export_package, ExportPart, ExportedInvoice, MemoryParts,
 };
 
-use super::client::{api_ok, symmetric_key};
+use super::client::{api_ok, encryption_json};
 use super::ops::{Call, Cx, Operation, Output, Step};
 use super::wire::{self, StatusInfo};
 
@@ -534,16 +534,11 @@ impl Operation for ExportOp {
                 let Some(keys) = cx.keys else {
                     return Ok(Step::NeedKeys);
                 };
-                let (pk, key_id) = symmetric_key(keys, cx.now_ms)?;
                 let key = SessionKey::generate(cx.rng);
-                let enc = key.encryption_info(&pk, Some(&key_id), cx.rng)?;
+                let encryption = encryption_json(keys, cx.now_ms, &key, cx.rng)?;
                 self.key = Some(key);
                 let body = json!({
-                    "encryption": {
-                        "encryptedSymmetricKey": enc.encrypted_symmetric_key,
-                        "initializationVector": enc.initialization_vector,
-                        "publicKeyId": enc.public_key_id,
-                    },
+                    "encryption": encryption,
                     "filters": self.req.query.body(&self.req.query.from),
                 });
                 self.deadline = cx.deadline();

@@ -70,7 +70,7 @@ pub use onboarding::{
     AuthSession, CertificateType, ConnectionVerdict, EnrolledCertificate, GeneratedToken,
     TokenPermission,
 };
-pub use online::{FormCode, InvoiceOutcome, OnlineResult, OnlineSend};
+pub use online::{FormCode, InvoiceOutcome, OnlineResult, OnlineSend, SessionResult};
 pub use ops::{InvoiceStatus, Output, SessionStatus, UpoPageRef, UpoRef};
 pub use wire::{SecretString, StatusInfo};
 

@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorCode};
 use crate::http::{Method, Response};
 use crate::model::SchemaVersion;
 
-use super::client::{api_ok, symmetric_key, Event};
+use super::client::{api_ok, encryption_json, Event};
 use super::ops::{check_upo, Call, Cx, InvoiceStatus, Operation, Output, SessionStatus, Step};
 use super::session;
 use super::wire;
@@ -173,9 +173,10 @@ impl InvoiceOutcome {
     }
 }
 
-/// The result of [`super::Client::send_online`].
+/// The result of a session: [`super::Client::send_online`] ([`OnlineResult`]) and
+/// [`super::Client::send_batch`] ([`super::BatchResult`]).
 #[derive(Debug, Clone)]
-pub struct OnlineResult {
+pub struct SessionResult {
     /// The session reference number.
     pub session: String,
     /// The final session status.
@@ -186,7 +187,10 @@ pub struct OnlineResult {
     pub session_upo: Vec<Vec<u8>>,
 }
 
-impl OnlineResult {
+/// The result of [`super::Client::send_online`].
+pub type OnlineResult = SessionResult;
+
+impl SessionResult {
     /// The number of accepted invoices.
     pub fn accepted(&self) -> usize {
         self.invoices.iter().filter(|i| i.is_accepted()).count()
@@ -308,17 +312,12 @@ impl Operation for OnlineOp {
                 let Some(keys) = cx.keys else {
                     return Ok(Step::NeedKeys);
                 };
-                let (pk, key_id) = symmetric_key(keys, cx.now_ms)?;
                 let key = SessionKey::generate(cx.rng);
-                let enc = key.encryption_info(&pk, Some(&key_id), cx.rng)?;
+                let encryption = encryption_json(keys, cx.now_ms, &key, cx.rng)?;
                 self.key = Some(key);
                 let body = json!({
                     "formCode": self.send.form.to_json(),
-                    "encryption": {
-                        "encryptedSymmetricKey": enc.encrypted_symmetric_key,
-                        "initializationVector": enc.initialization_vector,
-                        "publicKeyId": enc.public_key_id,
-                    },
+                    "encryption": encryption,
                 });
                 // A repeat after a lost answer opens a second, empty session, which KSeF
                 // cancels on its own (status 440): harmless.

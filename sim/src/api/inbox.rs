@@ -57,23 +57,6 @@ impl StoredInvoice {
         offline: bool,
     ) -> StoredInvoice {
         let fa = &inv.fa;
-        let nets = [
-            fa.p_13_1,
-            fa.p_13_2,
-            fa.p_13_3,
-            fa.p_13_4,
-            fa.p_13_5,
-            fa.p_13_6_1,
-            fa.p_13_6_2,
-            fa.p_13_6_3,
-            fa.p_13_7,
-            fa.p_13_8,
-            fa.p_13_9,
-            fa.p_13_10,
-            fa.p_13_11,
-        ];
-        let vats = [fa.p_14_1, fa.p_14_2, fa.p_14_3, fa.p_14_4, fa.p_14_5];
-        let sum = |xs: &[Option<Decimal>]| xs.iter().flatten().fold(Decimal::ZERO, |a, b| a + *b);
         let (buyer_kind, buyer_id) = match &inv.podmiot2.dane_identyfikacyjne.nip_wybor {
             NipWybor::Nip(n) => ("Nip", Some(n.clone())),
             NipWybor::KodUe { kod_ue, nr_vat_ue } => {
@@ -102,8 +85,8 @@ impl StoredInvoice {
             buyer_kind,
             buyer_id,
             buyer_name: inv.podmiot2.dane_identyfikacyjne.nazwa.clone(),
-            net: sum(&nets),
-            vat: sum(&vats),
+            net: fa.net_total(),
+            vat: fa.vat_total(),
             gross: fa.p_15,
             currency: fa.kod_waluty.code().to_string(),
             offline,
