@@ -125,6 +125,15 @@ pub enum ErrorCode {
     ZipLimit = 546,
     /// A ZIP entry name is empty, absolute, has a `..` component, or is a duplicate.
     ZipEntryName = 547,
+    // 64x-65x: the paired-mode machine (`paired::machine`)
+    /// A paired-mode action does not fit the job's state (unknown job, a recovery for a leg
+    /// that has not failed, other documents under the same job id).
+    PairedConflict = 640,
+    /// An inbound webhook or status push was refused (forged, malformed, not ours); nothing
+    /// changed.
+    WebhookRejected = 641,
+    /// A paired-mode snapshot cannot be read (not CBOR/JSON of this shape, another version).
+    SnapshotInvalid = 642,
 }
 
 impl ErrorCode {
@@ -186,6 +195,9 @@ impl ErrorCode {
             Self::ZipFormat => "zip_format",
             Self::ZipLimit => "zip_limit",
             Self::ZipEntryName => "zip_entry_name",
+            Self::PairedConflict => "paired_conflict",
+            Self::WebhookRejected => "webhook_rejected",
+            Self::SnapshotInvalid => "snapshot_invalid",
         }
     }
 
@@ -241,6 +253,9 @@ impl ErrorCode {
         Self::ZipFormat,
         Self::ZipLimit,
         Self::ZipEntryName,
+        Self::PairedConflict,
+        Self::WebhookRejected,
+        Self::SnapshotInvalid,
     ];
 }
 

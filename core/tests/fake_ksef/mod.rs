@@ -358,7 +358,16 @@ impl Fake {
                     .unwrap()
                     .to_string();
                 let reference = format!("20270115-EE-{n:010}-0000000000-01");
+                // A marker in the invoice makes it fail KSeF's semantic checks (status 450).
+                let rejected = text.contains("REJECT-ME");
                 let inv = match self.held.get(&number) {
+                    _ if rejected => Inv {
+                        reference: reference.clone(),
+                        number,
+                        ksef: None,
+                        status: (450, "Błąd weryfikacji semantyki dokumentu faktury"),
+                        original: None,
+                    },
                     Some((os, ok)) => Inv {
                         reference: reference.clone(),
                         number,
