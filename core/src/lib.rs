@@ -23,6 +23,7 @@ pub mod error;
 pub mod http;
 pub mod id;
 pub mod model;
+pub mod paired;
 pub mod protocol;
 pub mod qr;
 pub mod retry;
