@@ -94,7 +94,7 @@ impl Fakturownia {
             .or_else(|| req.query("api_token"));
         match (given, &self.token) {
             (None, _) => false,
-            (Some(g), _) if g.is_empty() => false,
+            (Some(""), _) => false,
             (Some(g), Some(t)) => g == t,
             (Some(_), None) => true,
         }
