@@ -125,6 +125,38 @@ pub enum ErrorCode {
     ZipLimit = 546,
     /// A ZIP entry name is empty, absolute, has a `..` component, or is a duplicate.
     ZipEntryName = 547,
+    // 60x-61x: paired mode, the Fakturownia.pl channel and NBP rates (`paired::fakturownia`,
+    // `paired::nbp`)
+    /// Fakturownia refused the request: HTTP 200 with `{"status":"error"}`, or a 4xx that is
+    /// not one of the more specific codes below.
+    FakturowniaError = 600,
+    /// Fakturownia refused to create an invoice because one with the same `oid` exists
+    /// (`oid_unique: "yes"`): the order already has its document.
+    FakturowniaDuplicate = 601,
+    /// Fakturownia refused the document's fields (HTTP 422); the error names the fields.
+    FakturowniaValidation = 602,
+    /// The Fakturownia API token is missing or wrong (HTTP 401/403).
+    FakturowniaUnauthorized = 603,
+    /// Fakturownia is unavailable or overloaded (HTTP 5xx, 429): try again later.
+    FakturowniaUnavailable = 604,
+    /// A Fakturownia response could not be understood (not JSON, a field missing).
+    FakturowniaBadResponse = 605,
+    /// No such Fakturownia document (HTTP 404).
+    FakturowniaNotFound = 606,
+    /// Fakturownia refused to e-mail a company buyer's invoice that has no KSeF number yet
+    /// (HTTP 200, "brak numeru KSeF").
+    FakturowniaNoKsefNumber = 607,
+    /// An inbound webhook payload is malformed (not JSON, a required field missing).
+    WebhookInvalid = 610,
+    /// An inbound webhook payload does not carry the expected secret (forged or misrouted).
+    WebhookForged = 611,
+    /// NBP has no table A rate for the currency in the window asked for (HTTP 404
+    /// "Brak danych", or no day before the tax point in the answer).
+    NbpNoRate = 615,
+    /// An NBP response could not be understood, or NBP refused the request (HTTP 400).
+    NbpBadResponse = 616,
+    /// The NBP API is unavailable (HTTP 5xx, 429): try again later.
+    NbpUnavailable = 617,
     // 64x-65x: the paired-mode machine (`paired::machine`)
     /// A paired-mode action does not fit the job's state (unknown job, a recovery for a leg
     /// that has not failed, other documents under the same job id).
@@ -195,6 +227,19 @@ impl ErrorCode {
             Self::ZipFormat => "zip_format",
             Self::ZipLimit => "zip_limit",
             Self::ZipEntryName => "zip_entry_name",
+            Self::FakturowniaError => "fakturownia_error",
+            Self::FakturowniaDuplicate => "fakturownia_duplicate",
+            Self::FakturowniaValidation => "fakturownia_validation",
+            Self::FakturowniaUnauthorized => "fakturownia_unauthorized",
+            Self::FakturowniaUnavailable => "fakturownia_unavailable",
+            Self::FakturowniaBadResponse => "fakturownia_bad_response",
+            Self::FakturowniaNotFound => "fakturownia_not_found",
+            Self::FakturowniaNoKsefNumber => "fakturownia_no_ksef_number",
+            Self::WebhookInvalid => "webhook_invalid",
+            Self::WebhookForged => "webhook_forged",
+            Self::NbpNoRate => "nbp_no_rate",
+            Self::NbpBadResponse => "nbp_bad_response",
+            Self::NbpUnavailable => "nbp_unavailable",
             Self::PairedConflict => "paired_conflict",
             Self::WebhookRejected => "webhook_rejected",
             Self::SnapshotInvalid => "snapshot_invalid",
@@ -253,6 +298,19 @@ impl ErrorCode {
         Self::ZipFormat,
         Self::ZipLimit,
         Self::ZipEntryName,
+        Self::FakturowniaError,
+        Self::FakturowniaDuplicate,
+        Self::FakturowniaValidation,
+        Self::FakturowniaUnauthorized,
+        Self::FakturowniaUnavailable,
+        Self::FakturowniaBadResponse,
+        Self::FakturowniaNotFound,
+        Self::FakturowniaNoKsefNumber,
+        Self::WebhookInvalid,
+        Self::WebhookForged,
+        Self::NbpNoRate,
+        Self::NbpBadResponse,
+        Self::NbpUnavailable,
         Self::PairedConflict,
         Self::WebhookRejected,
         Self::SnapshotInvalid,

@@ -46,14 +46,25 @@ impl Route {
             let Some(seg) = segs.get(i) else {
                 return false;
             };
-            let placeholder = pat.starts_with('{') && pat.ends_with('}');
-            if !placeholder && pat != seg {
+            if !segment_matches(pat, seg) {
                 return false;
             }
             i += 1;
         }
         i == segs.len()
     }
+}
+
+/// One pattern segment against one path segment: `{x}` matches any segment, `{x}.json`
+/// any segment ending in `.json` (Fakturownia's `/invoices/{id}.json`), anything else itself.
+fn segment_matches(pat: &str, seg: &str) -> bool {
+    if pat.starts_with('{') {
+        if let Some(close) = pat.find('}') {
+            let suffix = &pat[close + 1..];
+            return seg.len() > suffix.len() && seg.ends_with(suffix);
+        }
+    }
+    pat == seg
 }
 
 /// What to do to a matching request.
@@ -69,6 +80,8 @@ pub(crate) enum FaultKind {
     DropAfter,
     /// 429 with `Retry-After` (seconds), before processing.
     RateLimit(u64),
+    /// Wait this long, then process normally (a slow service).
+    Delay(Duration),
 }
 
 #[derive(Debug)]
@@ -86,6 +99,8 @@ struct State {
     slow_upo_polls: u32,
     slow_upo_until: Option<std::time::Instant>,
     expire_tokens_epoch: u64,
+    fakturownia_unavailable: bool,
+    nbp_unavailable: bool,
 }
 
 /// The fault controls of a running simulator (thread-safe; clone-free, shared by
@@ -145,6 +160,23 @@ impl Faults {
         self.push(route, n, FaultKind::RateLimit(retry_after_secs));
     }
 
+    /// The next `n` calls matching `route` are answered normally after waiting `delay` (a
+    /// slow service, for clients' timeouts).
+    pub fn slow_next(&self, route: &str, n: usize, delay: Duration) {
+        self.push(route, n, FaultKind::Delay(delay));
+    }
+
+    /// While `true`, every Fakturownia call (`/fakturownia/...`) answers 503 (Fakturownia
+    /// down); KSeF is not affected.
+    pub fn set_fakturownia_unavailable(&self, unavailable: bool) {
+        self.with(|s| s.fakturownia_unavailable = unavailable);
+    }
+
+    /// While `true`, every NBP call (`/nbp/...`) answers 503.
+    pub fn set_nbp_unavailable(&self, unavailable: bool) {
+        self.with(|s| s.nbp_unavailable = unavailable);
+    }
+
     /// While `true`, every KSeF call answers 503 (KSeF unavailable).
     pub fn set_unavailable(&self, unavailable: bool) {
         self.with(|s| s.unavailable = unavailable);
@@ -178,6 +210,8 @@ impl Faults {
         self.with(|s| {
             s.rules.clear();
             s.unavailable = false;
+            s.fakturownia_unavailable = false;
+            s.nbp_unavailable = false;
             s.slow_upo_polls = 0;
             s.slow_upo_until = None;
         });
@@ -185,6 +219,14 @@ impl Faults {
 
     pub(crate) fn unavailable(&self) -> bool {
         self.with(|s| s.unavailable)
+    }
+
+    pub(crate) fn fakturownia_unavailable(&self) -> bool {
+        self.with(|s| s.fakturownia_unavailable)
+    }
+
+    pub(crate) fn nbp_unavailable(&self) -> bool {
+        self.with(|s| s.nbp_unavailable)
     }
 
     pub(crate) fn unavailable_retry_after(&self) -> u64 {
@@ -243,6 +285,10 @@ mod tests {
         let any = Route::parse("GET /sessions/*");
         assert!(any.matches("GET", "/sessions/a/b/c"));
         assert!(Route::parse("/v2/auth/challenge").matches("POST", "/auth/challenge"));
+        let f = Route::parse("PUT /fakturownia/invoices/{id}.json");
+        assert!(f.matches("PUT", "/fakturownia/invoices/17.json"));
+        assert!(!f.matches("PUT", "/fakturownia/invoices/17.pdf"));
+        assert!(!f.matches("PUT", "/fakturownia/invoices/.json"));
     }
 
     #[test]

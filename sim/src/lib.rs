@@ -30,12 +30,14 @@
 //!
 //! The server is a small hand-written HTTP/1.1 server ([`http`]): requests are routed by
 //! path prefix to [`http::Service`]s, KSeF is mounted at `/v2` and the pre-signed URLs at
-//! `/upload` and `/download`, so another service (Fakturownia) can live in the same process.
+//! `/upload` and `/download`; the Fakturownia.pl API is mounted at `/fakturownia` and NBP's
+//! table A rates at `/nbp` (see [`SimHandle::fakturownia_base_url`], [`SimHandle::nbp_base_url`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod api;
+mod fakturownia;
 pub mod faults;
 pub mod http;
 pub mod limits;
@@ -46,6 +48,7 @@ use std::time::Duration;
 
 pub use ::ksef::Environment;
 pub use api::{AcceptedInvoice, LoggedRequest};
+pub use fakturownia::FakturowniaDocument;
 pub use faults::{Faults, Route};
 pub use limits::{Limit, RateLimits};
 
@@ -76,6 +79,9 @@ pub struct SimConfig {
     pub rate_limits: RateLimits,
     /// Record every request (method, path, status) for [`SimHandle::request_log`].
     pub log_requests: bool,
+    /// When set, the Fakturownia service accepts only this `api_token` (default: any
+    /// non-empty token).
+    pub fakturownia_token: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -91,6 +97,7 @@ impl Default for SimConfig {
             certificate_fingerprints: Vec::new(),
             rate_limits: RateLimits::default(),
             log_requests: true,
+            fakturownia_token: None,
         }
     }
 }
@@ -109,6 +116,10 @@ impl std::fmt::Debug for SimConfig {
             .field("certificate_fingerprints", &self.certificate_fingerprints)
             .field("rate_limits", &self.rate_limits)
             .field("log_requests", &self.log_requests)
+            .field(
+                "fakturownia_token",
+                &self.fakturownia_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -174,6 +185,13 @@ impl SimConfig {
         self
     }
 
+    /// Accept only this Fakturownia `api_token` (default: any non-empty token, like KSeF
+    /// tokens).
+    pub fn with_fakturownia_token(mut self, token: &str) -> SimConfig {
+        self.fakturownia_token = Some(token.to_string());
+        self
+    }
+
     /// The production rate limits (NOTES §7).
     pub fn strict_limits(mut self) -> SimConfig {
         self.rate_limits = RateLimits::strict();
@@ -196,11 +214,24 @@ impl Sim {
             "/download",
             Arc::new(api::DownloadService(Arc::clone(&state))),
         );
+        let fakturownia = Arc::new(fakturownia::Fakturownia::new(
+            config.fakturownia_token.clone(),
+            Arc::clone(&faults),
+        ));
+        router.mount(
+            "/fakturownia",
+            Arc::new(fakturownia::FakturowniaService(Arc::clone(&fakturownia))),
+        );
+        router.mount(
+            "/nbp",
+            Arc::new(fakturownia::NbpService(Arc::clone(&faults))),
+        );
         let server = http::Server::start(config.port.unwrap_or(0), Arc::new(router))?;
         Ok(SimHandle {
             server,
             faults,
             state,
+            fakturownia,
         })
     }
 }
@@ -210,12 +241,30 @@ pub struct SimHandle {
     server: http::Server,
     faults: Arc<Faults>,
     state: Arc<api::Ksef>,
+    fakturownia: Arc<fakturownia::Fakturownia>,
 }
 
 impl SimHandle {
     /// `http://127.0.0.1:PORT/v2`.
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}/v2", self.server.port)
+    }
+
+    /// `http://127.0.0.1:PORT/fakturownia`: the base URL of the simulated Fakturownia
+    /// account (`ksef::paired::fakturownia::Account::base_url`).
+    pub fn fakturownia_base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/fakturownia", self.server.port)
+    }
+
+    /// `http://127.0.0.1:PORT/nbp`: the base URL of the simulated NBP API (in place of
+    /// `https://api.nbp.pl`).
+    pub fn nbp_base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/nbp", self.server.port)
+    }
+
+    /// Every document of the simulated Fakturownia account, by id.
+    pub fn fakturownia_invoices(&self) -> Vec<FakturowniaDocument> {
+        self.fakturownia.documents()
     }
 
     /// The port.
@@ -250,9 +299,12 @@ mod tests {
 
     #[test]
     fn debug_never_shows_fixed_tokens() {
-        let cfg = SimConfig::default().with_ksef_token("5265877635", "very-secret-token");
+        let cfg = SimConfig::default()
+            .with_ksef_token("5265877635", "very-secret-token")
+            .with_fakturownia_token("fakturownia-secret");
         let text = format!("{cfg:?}");
         assert!(text.contains("5265877635"));
         assert!(!text.contains("very-secret-token"));
+        assert!(!text.contains("fakturownia-secret"));
     }
 }

@@ -472,6 +472,7 @@ impl ApiService {
             Some(FaultKind::RateLimit(secs)) => {
                 return Outcome::Respond(ApiErr::too_many(secs, "injected").render(req, path))
             }
+            Some(FaultKind::Delay(d)) => std::thread::sleep(d),
             Some(kind) => after = Some(kind),
             None => {}
         }
@@ -521,6 +522,7 @@ impl Service for UploadService {
                         .with_header("Retry-After", secs.to_string()),
                 )
             }
+            Some(FaultKind::Delay(d)) => std::thread::sleep(d),
             _ => {}
         }
         let resp = k.upload_part(path, req);
