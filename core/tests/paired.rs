@@ -95,7 +95,7 @@ impl FakeFakt {
                     if self.docs.iter().any(|d| d["oid"] == oid.as_str()) {
                         FakeFakt::json(
                             422,
-                            json!({"status": "error", "message": "oid: has already been taken"}),
+                            json!({"code": "error", "message": {"oid": ["has already been taken"]}}),
                         )
                     } else {
                         let mut d = inv;
