@@ -125,6 +125,23 @@ pub enum ErrorCode {
     ZipLimit = 546,
     /// A ZIP entry name is empty, absolute, has a `..` component, or is a duplicate.
     ZipEntryName = 547,
+    // 62x-63x: paired mode, the shared rule engine (`paired::order`, `paired::rules`, `paired::numbering`)
+    /// An order (paired mode) is malformed or inconsistent: unknown or missing field, bad value, a line with both or neither price.
+    OrderInvalid = 620,
+    /// A rule configuration (paired mode) is malformed or inconsistent: unknown or missing field, bad template, a tax rule that maps to disagreeing values.
+    RuleConfigInvalid = 621,
+    /// The order's store has no entry in the rule configuration.
+    UnknownStore = 622,
+    /// An order line names a tax rule the store's configuration does not define.
+    UnknownTaxRule = 623,
+    /// An exchange rate quote passed in is unusable (not positive, too many decimal places, empty table).
+    RateInvalid = 624,
+    /// The buyer's tax identifier is invalid (NIP checksum, EU VAT number format, country).
+    BuyerInvalid = 625,
+    /// A numbering series template is invalid, or its counter is exhausted.
+    NumberingInvalid = 626,
+    /// A correction does not fit the original (a returned line that does not exist, more returned than sold).
+    CorrectionInvalid = 627,
 }
 
 impl ErrorCode {
@@ -186,6 +203,14 @@ impl ErrorCode {
             Self::ZipFormat => "zip_format",
             Self::ZipLimit => "zip_limit",
             Self::ZipEntryName => "zip_entry_name",
+            Self::OrderInvalid => "order_invalid",
+            Self::RuleConfigInvalid => "rule_config_invalid",
+            Self::UnknownStore => "unknown_store",
+            Self::UnknownTaxRule => "unknown_tax_rule",
+            Self::RateInvalid => "rate_invalid",
+            Self::BuyerInvalid => "buyer_invalid",
+            Self::NumberingInvalid => "numbering_invalid",
+            Self::CorrectionInvalid => "correction_invalid",
         }
     }
 
@@ -241,6 +266,14 @@ impl ErrorCode {
         Self::ZipFormat,
         Self::ZipLimit,
         Self::ZipEntryName,
+        Self::OrderInvalid,
+        Self::RuleConfigInvalid,
+        Self::UnknownStore,
+        Self::UnknownTaxRule,
+        Self::RateInvalid,
+        Self::BuyerInvalid,
+        Self::NumberingInvalid,
+        Self::CorrectionInvalid,
     ];
 }
 
