@@ -954,8 +954,9 @@ fn buyer(c: &Customer) -> Result<Buyer, Error> {
             Nip::parse_lenient(nip).map_err(|e| bad("customer.nip", format!("`{nip}`: {e}")))?;
         Buyer::company(n.as_str(), c.name.clone())
     } else if let Some(id) = &c.eu_vat_id {
-        let v =
-            VatUeId::parse(id).map_err(|e| bad("customer.eu_vat_id", format!("`{id}`: {e}")))?;
+        let v = VatUeId::parse(id)
+            .and_then(|v| v.check_country_format().map(|()| v))
+            .map_err(|e| bad("customer.eu_vat_id", format!("`{id}`: {e}")))?;
         if v.country() == KodKrajuUe::Pl {
             let n = Nip::parse(v.number())
                 .map_err(|e| bad("customer.eu_vat_id", format!("`{id}`: {e}")))?;
