@@ -1042,7 +1042,7 @@ fn strict_rule_config_errors() {
     let b2b = &cfg.stores["b2b"];
     assert_eq!(b2b.tax_rules["eu_goods"].fakturownia_tax, "0");
     assert_eq!(b2b.tax_rules["domestic_rc"].fakturownia_tax, "np");
-    assert_eq!(b2b.triggers.manual, false);
+    assert!(!b2b.triggers.manual);
     assert_eq!(
         cfg.stores["pl-main"].ksef.environment,
         ksef::Environment::Test

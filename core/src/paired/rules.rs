@@ -755,7 +755,7 @@ pub fn evaluate(
 
 fn skip_reason(order: &Order, store: &StoreRules, trigger: Trigger) -> Option<String> {
     let t = &store.triggers;
-    let status_listed = t.statuses.iter().any(|s| *s == order.status);
+    let status_listed = t.statuses.contains(&order.status);
     let fires = match trigger {
         Trigger::Created => t.on_creation || status_listed,
         Trigger::StatusChanged => status_listed,
@@ -781,8 +781,7 @@ fn skip_reason(order: &Order, store: &StoreRules, trigger: Trigger) -> Option<St
     }
     if store
         .excluded_payment_methods
-        .iter()
-        .any(|m| *m == order.payment_method)
+        .contains(&order.payment_method)
     {
         return Some(format!(
             "payment method `{}` is excluded from invoicing",
@@ -790,7 +789,7 @@ fn skip_reason(order: &Order, store: &StoreRules, trigger: Trigger) -> Option<St
         ));
     }
     if let Some(g) = &order.customer.group {
-        if store.excluded_customer_groups.iter().any(|x| x == g) {
+        if store.excluded_customer_groups.contains(g) {
             return Some(format!("customer group `{g}` is excluded from invoicing"));
         }
     }
