@@ -157,6 +157,23 @@ pub enum ErrorCode {
     NbpBadResponse = 616,
     /// The NBP API is unavailable (HTTP 5xx, 429): try again later.
     NbpUnavailable = 617,
+    // 62x-63x: paired mode, the shared rule engine (`paired::order`, `paired::rules`, `paired::numbering`)
+    /// An order (paired mode) is malformed or inconsistent: unknown or missing field, bad value, a line with both or neither price.
+    OrderInvalid = 620,
+    /// A rule configuration (paired mode) is malformed or inconsistent: unknown or missing field, bad template, a tax rule that maps to disagreeing values.
+    RuleConfigInvalid = 621,
+    /// The order's store has no entry in the rule configuration.
+    UnknownStore = 622,
+    /// An order line names a tax rule the store's configuration does not define.
+    UnknownTaxRule = 623,
+    /// An exchange rate quote passed in is unusable (not positive, too many decimal places, empty table).
+    RateInvalid = 624,
+    /// The buyer's tax identifier is invalid (NIP checksum, EU VAT number format, country).
+    BuyerInvalid = 625,
+    /// A numbering series template is invalid, or its counter is exhausted.
+    NumberingInvalid = 626,
+    /// A correction does not fit the original (a returned line that does not exist, more returned than sold).
+    CorrectionInvalid = 627,
     // 64x-65x: the paired-mode machine (`paired::machine`)
     /// A paired-mode action does not fit the job's state (unknown job, a recovery for a leg
     /// that has not failed, other documents under the same job id).
@@ -240,6 +257,14 @@ impl ErrorCode {
             Self::NbpNoRate => "nbp_no_rate",
             Self::NbpBadResponse => "nbp_bad_response",
             Self::NbpUnavailable => "nbp_unavailable",
+            Self::OrderInvalid => "order_invalid",
+            Self::RuleConfigInvalid => "rule_config_invalid",
+            Self::UnknownStore => "unknown_store",
+            Self::UnknownTaxRule => "unknown_tax_rule",
+            Self::RateInvalid => "rate_invalid",
+            Self::BuyerInvalid => "buyer_invalid",
+            Self::NumberingInvalid => "numbering_invalid",
+            Self::CorrectionInvalid => "correction_invalid",
             Self::PairedConflict => "paired_conflict",
             Self::WebhookRejected => "webhook_rejected",
             Self::SnapshotInvalid => "snapshot_invalid",
@@ -311,6 +336,14 @@ impl ErrorCode {
         Self::NbpNoRate,
         Self::NbpBadResponse,
         Self::NbpUnavailable,
+        Self::OrderInvalid,
+        Self::RuleConfigInvalid,
+        Self::UnknownStore,
+        Self::UnknownTaxRule,
+        Self::RateInvalid,
+        Self::BuyerInvalid,
+        Self::NumberingInvalid,
+        Self::CorrectionInvalid,
         Self::PairedConflict,
         Self::WebhookRejected,
         Self::SnapshotInvalid,

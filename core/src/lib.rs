@@ -6,6 +6,8 @@
 //! - [`builder`], [`validate`], [`id`]: the shop-friendly builder with exact VAT maths, rules
 //!   beyond the XSD, identifiers (NIP, KSeF numbers, context identifiers);
 //! - [`crypto`], [`qr`], [`xades`]: hashes, session encryption, QR codes KOD I/II, XAdES-BES;
+//! - [`paired`]: paired mode's rule engine (one order → the FA(3) invoice and the Fakturownia
+//!   document, numbered from per-store series);
 //!
 //! The crate is `no_std` + `alloc`; it never reads a clock, randomness or the network.
 #![no_std]
