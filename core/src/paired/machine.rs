@@ -472,6 +472,13 @@ impl PairedMachine {
         self.jobs.get(id)
     }
 
+    /// The job of a store's invoice number (to link a correction to its original).
+    pub fn job_by_number(&self, store: &str, number: &str) -> Option<&Job> {
+        self.jobs.values().find(|j| {
+            j.docs.store == store && j.docs.number == number && j.docs.correction_of.is_none()
+        })
+    }
+
     /// Every job, by id.
     pub fn jobs(&self) -> impl Iterator<Item = &Job> {
         self.jobs.values()

@@ -6,12 +6,14 @@
 //! - [`rules`]: the rule configuration per store and [`rules::evaluate`], which decides
 //!   (skip, need an exchange rate, issue) and builds both documents;
 //! - [`numbering`]: invoice numbers from per-store series templates, never issued twice;
+//! - [`engine`]: one store's engine: rules → NBP rate when needed → machine, one snapshot;
 //! - [`machine`]: the dual-channel state machine (sans-IO), audit trail, snapshots;
 //! - [`fakturownia`]: the Fakturownia REST API as requests and responses;
 //! - [`nbp`]: NBP table A exchange rates (currency orders).
 //!
 //! Like the rest of the core it is `no_std` + `alloc`: time and exchange rates are passed in.
 
+pub mod engine;
 pub mod fakturownia;
 pub mod machine;
 pub mod nbp;
