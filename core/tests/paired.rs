@@ -555,3 +555,120 @@ fn crash_and_fault_simulation_keeps_exactly_once() {
     eprintln!("paired fault simulation: {runs} runs, {crashes} crashes, {checks} invariant checks");
     assert!(runs >= 24 && crashes >= runs);
 }
+
+/// A scripted NBP: table A rates on business days of the window asked for.
+fn nbp(req: &Request) -> Result<Response, TransportError> {
+    use ksef::model::Date;
+    let parts: Vec<&str> = req.url.split('/').collect();
+    let (code, start, end) = (
+        parts[parts.len() - 4],
+        parts[parts.len() - 3],
+        parts[parts.len() - 2],
+    );
+    let (start, end): (Date, Date) = (start.parse().unwrap(), end.parse().unwrap());
+    let mut rates = Vec::new();
+    let mut d = start;
+    let mut no = 60;
+    while d <= end {
+        if d.weekday() <= 5 && !ksef::paired::rules::is_polish_holiday(d) {
+            no += 1;
+            rates.push(json!({"no": format!("{no:03}/A/NBP/{}", d.year()), "effectiveDate": d.to_string(), "mid": 4.2713}));
+        }
+        d = d.add_days(1).unwrap();
+    }
+    let body =
+        json!({"table": "A", "currency": "euro", "code": code.to_uppercase(), "rates": rates});
+    Ok(Response::new(
+        200,
+        vec![("Content-Type".into(), "application/json".into())],
+        body.to_string().into_bytes(),
+    ))
+}
+
+/// The engine: an EUR order waits for the NBP rate, fetched over the same transport (the
+/// last business day before the tax point: Easter Monday skipped), then both channels run;
+/// a second order gets the next number; the snapshot keeps the counters.
+#[test]
+fn engine_fetches_the_nbp_rate_and_numbers_orders_consecutively() {
+    use ksef::paired::engine::{Engine, EngineTransmitId, OrderOutcome};
+    use ksef::paired::order::Order;
+    use ksef::paired::rules::{RuleConfig, Trigger};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/paired");
+    let config =
+        RuleConfig::from_json(&std::fs::read_to_string(dir.join("rules.json")).unwrap()).unwrap();
+    let eur =
+        Order::from_json(&std::fs::read_to_string(dir.join("order-eur.json")).unwrap()).unwrap();
+    let b2b =
+        Order::from_json(&std::fs::read_to_string(dir.join("order-b2b.json")).unwrap()).unwrap();
+    let (mut ksef, mut fakt) = (Fake::new(), FakeFakt::new());
+    let mut e = Engine::new(
+        config.clone(),
+        Mode::KsefFirst,
+        client(21),
+        account(),
+        "http://nbp",
+        [21; 32],
+    );
+    let now0 = T0; // the documents are made in 2027 for an order of 2026-04-07
+    let out = e.order(&eur, Trigger::StatusChanged, now0).unwrap();
+    assert_eq!(
+        out,
+        OrderOutcome::WaitingForRate {
+            currency: "EUR".into()
+        }
+    );
+    let mut now = now0;
+    let mut nbp_calls = 0;
+    let mut run = |e: &mut Engine, now: &mut u64, ksef: &mut Fake, fakt: &mut FakeFakt| {
+        for _ in 0..100_000 {
+            if let Some((id, req)) = e.poll_transmit(*now) {
+                *now += 3;
+                let r = if matches!(id, EngineTransmitId::Nbp(_)) {
+                    nbp_calls += 1;
+                    assert!(
+                        req.url.contains("/eur/2026-03-24/2026-04-06/"),
+                        "{}",
+                        req.url
+                    );
+                    nbp(&req)
+                } else if req.url.starts_with(FAKT) {
+                    fakt.handle(&req)
+                } else {
+                    ksef.handle(*now, &req)
+                };
+                e.handle_response(*now, id, r);
+                continue;
+            }
+            match e.poll_timeout() {
+                Some(t) => *now = (*now).max(t),
+                None => break,
+            }
+        }
+    };
+    run(&mut e, &mut now, &mut ksef, &mut fakt);
+    assert!(e.poll_order_error().is_none());
+    let job = e.machine().jobs().next().unwrap().clone();
+    assert_eq!(job.status(), PairedStatus::Completed, "{job:?}");
+    assert!(
+        job.docs.xml.contains("<KursWaluty") || job.docs.xml.contains("4.2713"),
+        "the rate is on the invoice"
+    );
+    let first = job.docs.number.clone();
+    // The next order, after a snapshot round trip, gets the next number.
+    let snap = e.snapshot_json();
+    let mut e =
+        Engine::restore_json(&snap, config, client(22), account(), "http://nbp", [22; 32]).unwrap();
+    match e.order(&b2b, Trigger::StatusChanged, now0).unwrap() {
+        OrderOutcome::Submitted(_) => {}
+        other => panic!("{other:?}"),
+    }
+    run(&mut e, &mut now, &mut ksef, &mut fakt);
+    let numbers: Vec<String> = e.machine().jobs().map(|j| j.docs.number.clone()).collect();
+    assert_eq!(numbers.len(), 2);
+    assert!(numbers.contains(&first));
+    assert_eq!(ksef.held.len(), 2);
+    assert_eq!(fakt.docs.len(), 2);
+    assert_eq!(nbp_calls, 1);
+    let other = numbers.iter().find(|n| **n != first).unwrap();
+    assert_ne!(other, &first, "never the same number twice");
+}

@@ -615,7 +615,10 @@ fn invoice_fields(v: &Value, what: &str) -> Result<Map<String, Value>, Error> {
         ));
     }
     for key in KSEF_SENDING_FIELDS {
-        if obj.contains_key(key) {
+        // Saying it explicitly off (`false`, `"no"`) is welcome; anything else is refused.
+        let off = matches!(obj.get(key), None | Some(Value::Bool(false)))
+            || obj.get(key).and_then(Value::as_str) == Some("no");
+        if !off {
             return Err(Error::new(
                 ErrorCode::InvalidValue,
                 format!("{what}.{key}"),
