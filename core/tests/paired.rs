@@ -403,6 +403,10 @@ fn webhooks_and_pushes_are_checked_before_they_change_anything() {
             "{body}"
         );
     }
+    for body in [&b"[1,2]"[..], b"{\"hello\":1}", b"\xff"] {
+        assert!(m.apply_webhook(body, FAKT_TOKEN, now).is_err());
+    }
+    assert!(m.apply_webhook(forged.as_bytes(), FAKT_TOKEN, now).is_err());
     assert_eq!(m.snapshot_json(), before, "refused input changed nothing");
     // A genuine webhook is applied (and the audit trail says so).
     let genuine =

@@ -667,6 +667,32 @@ impl PairedMachine {
     // -----------------------------------------------------------------------------------
     // Inbound webhooks
 
+    /// One route for every inbound notification (a host's `POST /ksef/webhook`): a body with
+    /// an `invoice` object is Fakturownia's invoice-update webhook
+    /// ([`PairedMachine::apply_fakturownia_webhook`], checked with `fakturownia_token`), a body
+    /// with a `ksefNumber` is a KSeF status push ([`PairedMachine::apply_ksef_push`]).
+    /// Anything else, forged or malformed, is refused without any change.
+    pub fn apply_webhook(
+        &mut self,
+        body: &[u8],
+        fakturownia_token: &str,
+        now_ms: u64,
+    ) -> Result<String, Error> {
+        let v: Value = serde_json::from_slice(body)
+            .map_err(|_| paired_error(ErrorCode::WebhookRejected, "", "the body is not JSON"))?;
+        if v.get("invoice").is_some() {
+            self.apply_fakturownia_webhook(body, fakturownia_token, now_ms)
+        } else if v.get("ksefNumber").is_some() {
+            self.apply_ksef_push(body, now_ms)
+        } else {
+            Err(paired_error(
+                ErrorCode::WebhookRejected,
+                "",
+                "neither a Fakturownia invoice webhook nor a KSeF status push",
+            ))
+        }
+    }
+
     /// Applies Fakturownia's invoice-update webhook: a document of one of our jobs (by id or
     /// `oid`) with its `gov_id`. Forged or malformed payloads are refused without any change.
     pub fn apply_fakturownia_webhook(
