@@ -30,7 +30,7 @@ help:
 	@echo 'make nostd-check  build and run tests/nostd-check (core without std)'
 	@echo 'make xsd-samples  validate the official FA(3)/FA(2) samples (xmllint sanity check)'
 	@echo 'make xsd-check    xsd-samples, then validate the emitted XML in $(XSD_OUT)'
-	@echo 'make demo         the main job: shop invoices built, validated, sent to the embedded KSeF simulator'
+	@echo 'make demo         the main job: shop invoices built, validated, sent to the embedded KSeF simulator; paired mode (KSeF + Fakturownia) on example orders'
 	@echo 'make bench        cargo bench -p ksef'
 	@echo 'make json-schema-check  examples and samples (JSON form) against schema/invoice.schema.json'
 	@echo 'make openapi-selftest   the OpenAPI checker on tools/testdata/openapi (good pass, bad fail)'
@@ -123,7 +123,8 @@ openapi-check: openapi-selftest
 # The main job, on the KSeF simulator embedded in the binary (loopback, no network): build
 # typical shop invoices, send them in an online session with a KSeF token and a small batch
 # session (KSeF numbers printed, UPOs saved to target/demo/upo), download one back and compare,
-# test the connection; then check every invoice file with the CLI and against the official
+# test the connection; paired mode on the example orders (KSeF number, Fakturownia document
+# carrying it, XML/UPO/PDF in target/demo/paired); then check every invoice file with the CLI and against the official
 # XSDs, and round-trip an official sample through the JSON form.
 demo: deps
 	cargo build -q --release -p ksef-cli
@@ -132,6 +133,9 @@ demo: deps
 	@echo
 	@for f in target/demo/*.xml; do $(KSEF) validate "$$f" 2>&1 | grep -v '^warning' || exit 1; done
 	KSEF_SPEC='$(SPEC)' tests/xsd-check.sh target/demo/*.xml
+	@for f in target/demo/paired/FV_*[0-9].xml; do $(KSEF) validate "$$f" 2>&1 | grep -v '^warning' || exit 1; done
+	KSEF_SPEC='$(SPEC)' tests/xsd-check.sh target/demo/paired/FV_*[0-9].xml
+	$(KSEF) audit show --state target/demo/paired/state.json | head -3
 	@echo
 	@echo '# an official FA(3) sample -> JSON -> FA(3) XML -> validate'
 	$(KSEF) parse '$(SPEC)/samples/fa3/FA_3_Przyklad_01.xml' | $(KSEF) render - | $(KSEF) validate -

@@ -364,5 +364,136 @@ fn send_to_ksef(dir: &Path, list: &[(&str, &str, Faktura)]) -> Result<(), String
     let accepted = sim.accepted_invoices().len();
     writeln!(out, "the simulator holds {accepted} accepted invoices").map_err(io)?;
     sim.shutdown();
+    drop(out);
+    paired(&dir.join("paired"))
+}
+
+/// Paired mode: the bundled example orders (a B2B order in PLN, one in EUR) through the
+/// engine in KSeF-first mode, on a simulator with its Fakturownia and NBP sides: each gets
+/// its KSeF number, then a Fakturownia document carrying it; XML, UPO and PDF into `dir`.
+fn paired(dir: &Path) -> Result<(), String> {
+    use ksef::paired::engine::{Engine, OrderOutcome};
+    use ksef::paired::fakturownia::{self, Account};
+    use ksef::paired::machine::{Mode, PairedStatus};
+    use ksef::paired::order::Order;
+    use ksef::paired::rules::{RuleConfig, Trigger};
+    use ksef::protocol::{Client, Clock, Config, Credentials, SystemClock};
+    use ksef::retry::RetryPolicy;
+    use ksef_sim::{Sim, SimConfig};
+    use std::io::Write as _;
+
+    const SELLER: &str = "5265877635";
+    const FAKT_TOKEN: &str = "demo-fakturownia-token";
+    let rules = include_str!("../../examples/paired/rules.json");
+    let orders = [
+        (
+            "order-b2b.json",
+            include_str!("../../examples/paired/order-b2b.json"),
+        ),
+        (
+            "order-eur.json",
+            include_str!("../../examples/paired/order-eur.json"),
+        ),
+    ];
+    let fail = |f: crate::Fail| f.0;
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    let mut out = std::io::stdout().lock();
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let sim = Sim::start(
+        SimConfig::default()
+            .with_ksef_token(SELLER, TOKEN)
+            .with_fakturownia_token(FAKT_TOKEN),
+    )
+    .map_err(|e| format!("cannot start the simulator: {e}"))?;
+    let base = sim.base_url();
+    writeln!(
+        out,
+        "\n# paired mode (KSeF first): KSeF {base}, Fakturownia {}, NBP {}",
+        sim.fakturownia_base_url(),
+        sim.nbp_base_url()
+    )
+    .map_err(io)?;
+    let config = RuleConfig::from_json(rules).map_err(|e| format!("rules.json: {e}"))?;
+    let nip = ksef::id::Nip::parse(SELLER).map_err(|e| e.to_string())?;
+    let client = Client::new(
+        Config::with_base_url(&base, nip).polling(20, 60_000),
+        Credentials::ksef_token(TOKEN),
+        crate::net::seed().map_err(fail)?,
+    );
+    let (client, mut t) = crate::net::Conn::loopback(client, &base, false)
+        .map_err(fail)?
+        .into_parts();
+    let account = Account::new(sim.fakturownia_base_url(), FAKT_TOKEN);
+    let mut engine = Engine::new(
+        config,
+        Mode::KsefFirst,
+        client,
+        account.clone(),
+        sim.nbp_base_url(),
+        crate::net::seed().map_err(fail)?,
+    )
+    .with_retry(RetryPolicy::new(3, 50, 500, 10_000));
+    for (name, json) in orders {
+        let order = Order::from_json(json).map_err(|e| format!("{name}: {e}"))?;
+        let outcome = engine
+            .order(&order, Trigger::StatusChanged, SystemClock.now_ms())
+            .map_err(|e| format!("{name}: {e}"))?;
+        if let OrderOutcome::WaitingForRate { currency } = &outcome {
+            writeln!(
+                out,
+                "{name}: {currency} order, fetching the NBP table A rate"
+            )
+            .map_err(io)?;
+        }
+        engine.drive(&mut t, &mut SystemClock, |_| {});
+        if let Some((id, e)) = engine.poll_order_error() {
+            return Err(format!("order {id}: {e}"));
+        }
+        let job = engine
+            .machine()
+            .jobs()
+            .find(|j| j.docs.order_id == order.id)
+            .cloned()
+            .ok_or_else(|| format!("{name}: no job"))?;
+        if job.status() != PairedStatus::Completed {
+            return Err(format!("{name}: {}", job.status().as_str()));
+        }
+        let stem = job.docs.number.replace('/', "_");
+        let (ksef_number, id) = match (&job.ksef_number, job.fakturownia_id) {
+            (Some(n), Some(id)) => (n.clone(), id),
+            _ => return Err(format!("{name}: incomplete job")),
+        };
+        let xml = dir.join(format!("{stem}.xml"));
+        std::fs::write(&xml, job.docs.xml.as_bytes())
+            .map_err(|e| format!("{}: {e}", xml.display()))?;
+        let upo = dir.join(format!("{stem}.upo.xml"));
+        std::fs::write(&upo, job.upo.as_deref().unwrap_or_default())
+            .map_err(|e| format!("{}: {e}", upo.display()))?;
+        let resp = ksef::http::Transport::send(&mut t, &fakturownia::get_pdf(&account, id))
+            .map_err(|e| format!("the PDF: {e}"))?;
+        let bytes = fakturownia::read_pdf(&resp).map_err(|e| format!("the PDF: {e}"))?;
+        let pdf = dir.join(format!("{stem}.pdf"));
+        std::fs::write(&pdf, bytes).map_err(|e| format!("{}: {e}", pdf.display()))?;
+        writeln!(
+            out,
+            "order {} -> invoice {}\n  KSeF number:    {ksef_number}\n  Fakturownia id: {id} (gov_id = the KSeF number)\n  XML: {}\n  UPO: {}\n  PDF: {}",
+            order.id,
+            job.docs.number,
+            xml.display(),
+            upo.display(),
+            pdf.display()
+        )
+        .map_err(io)?;
+    }
+    std::fs::write(dir.join("state.json"), engine.snapshot_json())
+        .map_err(|e| format!("state.json: {e}"))?;
+    writeln!(
+        out,
+        "engine state (numbering, jobs, audit trail) in {}; try `ksef audit show --state {}`",
+        dir.join("state.json").display(),
+        dir.join("state.json").display()
+    )
+    .map_err(io)?;
+    sim.shutdown();
     Ok(())
 }

@@ -8,6 +8,7 @@ mod args;
 mod demo;
 mod inbox_cmd;
 mod net;
+mod paired_cmd;
 mod qr_cmd;
 mod send_cmd;
 mod sign_cmd;
@@ -58,6 +59,14 @@ usage:
   ksef test-connection CONNECTION          authenticate and log out: ✓/✗ per step, exit 0 ok, 1 not
   ksef token generate --permissions P,... --description TEXT CONNECTION (with --cert/--key)
   ksef sessions [list | terminate REF] CONNECTION
+  ksef paired --config RULES.json --order ORDER.json [--mode ksef-first|simultaneous]
+              [--trigger created|status|captured|manual] [--state FILE] [--out DIR]
+              [--fakturownia-url URL] [--fakturownia-token-file PATH] [--nbp-url URL] [CONNECTION]
+                                           paired mode: the invoice to KSeF and a Fakturownia document carrying
+                                           its KSeF number; prints both, writes XML, UPO and PDF to DIR
+  ksef audit show --state FILE [--json]    paired jobs with their status, and the audit trail
+  ksef audit retry JOB --config RULES.json --state FILE [...]
+                                           the fitting recovery: Fakturownia leg, backfill, or both
   ksef cert enroll --name N [--type offline|authentication] --out-key K.pem --out-cert C.pem CONNECTION
     CONNECTION: (--env test|demo|prod | --base-url URL) (--nip NIP | --context TYPE:VALUE)
                 (--token-file PATH | env KSEF_TOKEN | --token T | --cert PEM --key PEM)
@@ -160,6 +169,9 @@ fn run(args: &[String]) -> Result<(), Fail> {
         return result;
     }
     if let Some(result) = inbox_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = paired_cmd::run(cmd, &args[1..]) {
         return result;
     }
     if let Some(result) = account_cmd::run(cmd, &args[1..]) {

@@ -113,6 +113,20 @@ impl ConnOpts {
         Ok(true)
     }
 
+    /// Where to connect and in which context when neither was given (paired mode takes them
+    /// from the store's configuration).
+    pub fn default_target(&mut self, env: Environment, base_url: Option<&str>, nip: &str) {
+        if self.env.is_none() && self.base_url.is_none() {
+            match base_url {
+                Some(u) => self.base_url = Some(u.to_string()),
+                None => self.env = Some(env),
+            }
+        }
+        if self.nip.is_none() && self.context.is_none() {
+            self.nip = Some(nip.to_string());
+        }
+    }
+
     /// The API base URL.
     pub fn base_url(&self) -> Result<String, Fail> {
         match (&self.env, &self.base_url) {
@@ -296,6 +310,15 @@ impl Conn {
             },
             verbose,
         })
+    }
+}
+
+impl Conn {
+    /// The client and the transport, for callers that drive the client themselves (paired
+    /// mode's engine sends Fakturownia and NBP requests over the same transport; `--verbose`
+    /// shows them as `[pre-signed URL]`, never with their query).
+    pub fn into_parts(self) -> (Client, Verbose<UreqTransport>) {
+        (self.client, self.transport)
     }
 }
 

@@ -416,6 +416,32 @@ fn demo_runs_on_the_embedded_simulator() {
     let upos = std::fs::read_dir(d.join("out/upo")).unwrap().count();
     // 5 invoice UPOs and 2 session UPOs
     assert_eq!(upos, 7);
+    // paired mode: both example orders, each with a KSeF number, a Fakturownia id and files
+    assert!(text.contains("paired mode (KSeF first)"), "{text}");
+    assert!(
+        text.contains("EUR order, fetching the NBP table A rate"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Fakturownia id: ").count(), 2, "{text}");
+    for line in text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("KSeF number:"))
+    {
+        let n = line.split(':').nth(1).unwrap().trim();
+        KsefNumber::parse(n).unwrap();
+    }
+    let paired: Vec<String> = std::fs::read_dir(d.join("out/paired"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for ext in [".upo.xml", ".pdf"] {
+        assert_eq!(
+            paired.iter().filter(|f| f.ends_with(ext)).count(),
+            2,
+            "{paired:?}"
+        );
+    }
+    assert!(paired.contains(&"state.json".to_string()));
 }
 
 /// The sim's test client certificate (XAdES), for the commands KSeF allows only after

@@ -67,7 +67,11 @@ fn create_refuses_fields_that_would_send_to_ksef_twice_or_break_idempotency() {
         assert_eq!(err.code(), ErrorCode::InvalidValue, "{field}");
         assert_eq!(err.path(), format!("invoice.{field}"));
     }
-    // The same oid is fine.
+    // Sending explicitly off is fine (the rule engine writes it); the same oid too.
+    let mut inv = invoice();
+    inv["gov_save_and_send"] = json!(false);
+    let req = fakturownia::create_invoice(&acc(), &inv, "1001").unwrap();
+    assert_eq!(body(&req)["invoice"]["gov_save_and_send"], json!(false));
     let mut inv = invoice();
     inv["oid"] = json!("1001");
     assert!(fakturownia::create_invoice(&acc(), &inv, "1001").is_ok());

@@ -15,9 +15,10 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode};
-use crate::http::{Request, Response, TransportError};
+use crate::http::{Request, Response, Transport, TransportError};
 use crate::model::{Date, DateTime, Decimal};
-use crate::protocol::Client;
+use crate::protocol::{Client, Clock};
+use crate::retry::RetryPolicy;
 
 use super::fakturownia::Account;
 use super::machine::{Mode, PairedDocs, PairedEvent, PairedMachine, PairedTransmitId};
@@ -163,6 +164,13 @@ impl Engine {
             next_id: 1,
             errors: VecDeque::new(),
         }
+    }
+
+    /// Sets the retry policy of Fakturownia calls (see [`PairedMachine::with_retry`]; not
+    /// part of the snapshot: set it again after [`Engine::restore_json`]).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Engine {
+        self.machine = self.machine.with_retry(retry);
+        self
     }
 
     /// The machine (jobs, audit trail, recovery actions).
@@ -329,6 +337,40 @@ impl Engine {
                     }
                 }
             }
+        }
+    }
+
+    /// Pumps the engine until it is idle: sends each request through `transport`, waits
+    /// through `clock`, and hands every event to `on_event`. Orders that failed while
+    /// waiting for a rate are left in [`Engine::poll_order_error`].
+    pub fn drive<T, C, F>(&mut self, transport: &mut T, clock: &mut C, mut on_event: F)
+    where
+        T: Transport + ?Sized,
+        C: Clock + ?Sized,
+        F: FnMut(PairedEvent),
+    {
+        loop {
+            while let Some(e) = self.poll_event() {
+                on_event(e);
+            }
+            let now = clock.now_ms();
+            if let Some((id, request)) = self.poll_transmit(now) {
+                let result = transport.send(&request);
+                let now = clock.now_ms();
+                self.handle_response(now, id, result);
+                continue;
+            }
+            if self.is_idle() {
+                break;
+            }
+            match self.poll_timeout() {
+                Some(at) => clock.sleep_until(at),
+                // Waiting for a response that was never fed back: nothing else can happen.
+                None => break,
+            }
+        }
+        while let Some(e) = self.poll_event() {
+            on_event(e);
         }
     }
 

@@ -14,9 +14,9 @@
 //! **KSeF.** Our side owns the KSeF submission: the FA(3) invoice goes to KSeF through
 //! `ksef::protocol`, and its KSeF number is written into the Fakturownia document's `gov_id`
 //! (on create in KSeF-first mode, by [`update_invoice`] afterwards in simultaneous mode). No
-//! request built here ever sets `gov_save_and_send`, and [`create_invoice`] and
-//! [`update_invoice`] refuse fields that would make Fakturownia send the document to KSeF
-//! itself, so KSeF never receives an invoice twice. The account setting `gov_auto_send_mode`
+//! request built here ever sets `gov_save_and_send` to anything but `false`, and
+//! [`create_invoice`] and [`update_invoice`] refuse fields that would make Fakturownia send
+//! the document to KSeF itself (any value but `false`), so KSeF never receives an invoice twice. The account setting `gov_auto_send_mode`
 //! can only be changed in Fakturownia's UI: it must stay off (null) for accounts used in
 //! paired mode; the API documentation offers no per-invoice way to override it.
 //!
@@ -118,7 +118,7 @@ impl fmt::Debug for Account {
 /// Fails with [`ErrorCode::InvalidValue`] when `invoice` is not a JSON object, when `oid` is
 /// empty, longer than [`MAX_OID_LEN`] or has control characters, when `invoice` already has
 /// another `oid`, an `api_token`, or a field that would make Fakturownia send the document
-/// to KSeF (`gov_save_and_send`, `send_to_ksef`).
+/// to KSeF (`gov_save_and_send`, `send_to_ksef`, unless `false`: sending explicitly off).
 pub fn create_invoice(acc: &Account, invoice: &Value, oid: &str) -> Result<Request, Error> {
     check_oid(oid)?;
     let mut fields = invoice_fields(invoice, "invoice")?;
@@ -615,10 +615,9 @@ fn invoice_fields(v: &Value, what: &str) -> Result<Map<String, Value>, Error> {
         ));
     }
     for key in KSEF_SENDING_FIELDS {
-        // Saying it explicitly off (`false`, `"no"`) is welcome; anything else is refused.
-        let off = matches!(obj.get(key), None | Some(Value::Bool(false)))
-            || obj.get(key).and_then(Value::as_str) == Some("no");
-        if !off {
+        // `false` turns Fakturownia's own sending off explicitly (what the rule engine
+        // writes); anything else could make it send.
+        if obj.get(key).is_some_and(|v| *v != Value::Bool(false)) {
             return Err(Error::new(
                 ErrorCode::InvalidValue,
                 format!("{what}.{key}"),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ksef::crypto::cert::Certificate;
 use ksef::crypto::keys::PrivateKey;
-use ksef::http::Transport;
+use ksef::http::{Request, Response, Transport, TransportError};
 use ksef::id::Nip;
 use ksef::protocol::{
     run, Client, Config, Credentials, Event, FormCode, OnlineResult, OnlineSend, OpId, Output,
@@ -47,6 +47,41 @@ pub fn transport(sim: &SimHandle, group: &str) -> Recorder<UreqTransport> {
         .build()
         .expect("transport");
     Recorder::new(inner, dir, &sim.base_url())
+}
+
+/// A transport for paired mode: KSeF exchanges (under the sim's `/v2`) are recorded for the
+/// OpenAPI check like [`transport`]'s; Fakturownia and NBP exchanges go out unrecorded (they
+/// are not KSeF's API, and Fakturownia's `api_token` travels in the body).
+pub struct PairedTransport {
+    ksef_base: String,
+    recorded: Recorder<UreqTransport>,
+    plain: UreqTransport,
+    /// Requests sent outside KSeF (Fakturownia, NBP), in order: method and URL without query.
+    pub other: Vec<String>,
+}
+
+impl Transport for PairedTransport {
+    fn send(&mut self, request: &Request) -> Result<Response, TransportError> {
+        if request.url.starts_with(&self.ksef_base) {
+            return self.recorded.send(request);
+        }
+        let url = request.url.split('?').next().unwrap_or_default();
+        self.other.push(format!("{} {url}", request.method));
+        self.plain.send(request)
+    }
+}
+
+/// A [`PairedTransport`] recording KSeF traffic into `target/openapi-out/<group>`.
+pub fn paired_transport(sim: &SimHandle, group: &str) -> PairedTransport {
+    PairedTransport {
+        ksef_base: sim.base_url(),
+        recorded: transport(sim, group),
+        plain: UreqTransport::builder()
+            .no_proxy()
+            .build()
+            .expect("transport"),
+        other: Vec::new(),
+    }
 }
 
 /// A client configuration for the simulator: short polls, quick retries.
