@@ -169,6 +169,10 @@ pub struct Job {
     /// Job ids of the corrections of this invoice (the linked pairs).
     #[n(14)]
     pub corrections: Vec<String>,
+    /// The KSeF session that holds the invoice (for its UPO).
+    #[n(15)]
+    #[serde(default)]
+    pub ksef_session: Option<String>,
 }
 
 /// The state of a job as shops name it.
@@ -398,7 +402,8 @@ pub struct PairedMachine {
     account: Account,
     jobs: BTreeMap<String, Job>,
     audit: Vec<AuditRecord>,
-    ops: BTreeMap<OpId, String>,
+    ops: BTreeMap<OpId, (String, bool)>,
+    upo_asked: alloc::collections::BTreeSet<String>,
     queue: VecDeque<FaktCall>,
     inflight: Option<FaktInFlight>,
     events: VecDeque<PairedEvent>,
@@ -434,6 +439,7 @@ impl PairedMachine {
             jobs: BTreeMap::new(),
             audit: Vec::new(),
             ops: BTreeMap::new(),
+            upo_asked: alloc::collections::BTreeSet::new(),
             queue: VecDeque::new(),
             inflight: None,
             events: VecDeque::new(),
@@ -559,6 +565,7 @@ impl PairedMachine {
             created_ms: now_ms,
             updated_ms: now_ms,
             corrections: Vec::new(),
+            ksef_session: None,
         };
         self.jobs.insert(id.clone(), job);
         self.record(
@@ -878,8 +885,10 @@ impl PairedMachine {
     fn drain_client(&mut self, now_ms: u64) {
         while let Some(e) = self.client.poll_event() {
             if let Event::Finished { op, result } = e {
-                if let Some(job) = self.ops.remove(&op) {
-                    self.on_ksef(now_ms, &job, result);
+                match self.ops.remove(&op) {
+                    Some((job, false)) => self.on_ksef(now_ms, &job, result),
+                    Some((job, true)) => self.on_upo(now_ms, &job, result),
+                    None => {}
                 }
             }
         }
@@ -892,6 +901,9 @@ impl PairedMachine {
         match result {
             Ok(Output::Online(r)) => match r.invoices.first() {
                 Some(o) if o.is_accepted() => {
+                    if let Some(j) = self.jobs.get_mut(job) {
+                        j.ksef_session = Some(r.session.clone());
+                    }
                     let n = o.ksef_number.clone().unwrap_or_default();
                     let upo = o
                         .upo
@@ -907,11 +919,15 @@ impl PairedMachine {
                         .status
                         .as_ref()
                         .filter(|s| s.status.code == 440)
-                        .and_then(|s| s.original.as_ref())
-                        .map(|(_, n)| n.clone())
-                        .filter(|n| KsefNumber::parse(n).is_ok());
+                        .and_then(|s| s.original.clone())
+                        .filter(|(_, n)| KsefNumber::parse(n).is_ok());
                     match original {
-                        Some(n) => {
+                        Some((session, n)) => {
+                            if let Some(j) = self.jobs.get_mut(job) {
+                                if !session.is_empty() {
+                                    j.ksef_session = Some(session);
+                                }
+                            }
                             let how = format!(
                                 "session {}: duplicate of our earlier submission",
                                 r.session
@@ -935,6 +951,24 @@ impl PairedMachine {
         }
         self.changed(job, before);
         self.dirty = true;
+    }
+
+    fn on_upo(&mut self, now_ms: u64, job: &str, result: Result<Output, Error>) {
+        match result {
+            Ok(Output::Upo(xml)) => {
+                if let Some(j) = self.jobs.get_mut(job) {
+                    j.upo = Some(String::from_utf8_lossy(&xml).into_owned());
+                    j.updated_ms = now_ms;
+                }
+                self.record(now_ms, job, Channel::Ksef, "ksef.upo", "UPO downloaded");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                // Not a discrepancy: the invoice is in KSeF; the UPO can be fetched later.
+                let why = format!("UPO not downloaded: [{}] {e}", e.code().name());
+                self.record(now_ms, job, Channel::Ksef, "ksef.upo_failed", &why);
+            }
+        }
     }
 
     fn ksef_ok(&mut self, job: &str, number: String, upo: Option<String>, now_ms: u64, how: &str) {
@@ -1201,7 +1235,7 @@ impl PairedMachine {
             let op = self
                 .client
                 .send_online(OnlineSend::new(FormCode::Fa3, alloc::vec![xml]));
-            self.ops.insert(op, id.to_string());
+            self.ops.insert(op, (id.to_string(), false));
             if let Some(j) = self.jobs.get_mut(id) {
                 j.ksef = Leg::InFlight;
                 j.ksef_submissions += 1;
@@ -1217,6 +1251,21 @@ impl PairedMachine {
             );
         }
         let ksef = self.jobs[id].ksef;
+        // The UPO of an invoice accepted earlier (a resubmission after a crash answers
+        // "duplicate", without it): fetch it from the session that holds the invoice.
+        let j = &self.jobs[id];
+        if ksef == Leg::Ok && j.upo.is_none() && !self.upo_asked.contains(id) {
+            if let (Some(session), Some(number)) = (j.ksef_session.clone(), j.ksef_number.clone()) {
+                let op = self
+                    .client
+                    .download_upo(crate::protocol::UpoRef::KsefNumber {
+                        session,
+                        ksef_number: number,
+                    });
+                self.ops.insert(op, (id.to_string(), true));
+                self.upo_asked.insert(id.to_string());
+            }
+        }
         let start_fakt = fakt == Leg::NotStarted
             && orig_ready
             && match mode {

@@ -1197,7 +1197,9 @@ impl Ksef {
                     i.reference == id
                 }
             })
-            .filter(|i| i.polls_left == 0 && i.status.0 == 200)
+            // Asked by KSeF number, the invoice is known to be accepted: its processing is
+            // over whether or not anyone polled the session since (a client that crashed).
+            .filter(|i| (by_ksef || i.polls_left == 0) && i.status.0 == 200)
             .ok_or_else(|| Ksef::no_upo(reference, id))?;
         if self.faults.upo_held_back() {
             return Err(Ksef::no_upo(reference, id));
