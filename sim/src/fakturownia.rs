@@ -842,50 +842,10 @@ fn table_number(d: Date) -> u32 {
     n
 }
 
-/// Monday to Friday, except Polish public holidays (NBP publishes no table on them).
+/// Monday to Friday, except Polish public holidays (NBP publishes no table on them); the
+/// holiday calendar is the rule engine's.
 pub(crate) fn is_business_day(d: Date) -> bool {
-    if d.weekday() >= 6 {
-        return false;
-    }
-    let fixed = [
-        (1, 1),
-        (1, 6),
-        (5, 1),
-        (5, 3),
-        (8, 15),
-        (11, 1),
-        (11, 11),
-        (12, 24),
-        (12, 25),
-        (12, 26),
-    ];
-    if fixed.contains(&(d.month(), d.day())) {
-        return false;
-    }
-    let easter = easter_sunday(d.year());
-    let offset = d.days_since_epoch() - easter.days_since_epoch();
-    // Easter Monday, Corpus Christi.
-    !(offset == 1 || offset == 60)
-}
-
-/// Easter Sunday (Gregorian, anonymous algorithm).
-fn easter_sunday(year: u16) -> Date {
-    let y = i32::from(year);
-    let a = y % 19;
-    let b = y / 100;
-    let c = y % 100;
-    let d = b / 4;
-    let e = b % 4;
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
-    let i = c / 4;
-    let k = c % 4;
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
-    let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31;
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    Date::new(year, month as u8, day as u8).unwrap_or_default()
+    d.weekday() <= 5 && !ksef::paired::rules::is_polish_holiday(d)
 }
 
 #[cfg(test)]
@@ -898,8 +858,6 @@ mod tests {
 
     #[test]
     fn polish_holidays_and_weekends_have_no_table() {
-        assert_eq!(easter_sunday(2026), d("2026-04-05"));
-        assert_eq!(easter_sunday(2025), d("2025-04-20"));
         assert!(!is_business_day(d("2026-04-06"))); // Easter Monday
         assert!(!is_business_day(d("2026-06-04"))); // Corpus Christi
         assert!(!is_business_day(d("2026-11-11")));
