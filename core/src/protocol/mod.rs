@@ -28,18 +28,19 @@
 //! # #[cfg(feature = "std")] {
 //! use ksef::protocol::{run, Client, Config, Credentials, FormCode, OnlineSend, Output, SystemClock};
 //! use ksef::id::Nip;
-//! # fn transport() -> Box<dyn ksef::http::Transport> { unimplemented!() }
 //! let nip = Nip::parse("5265877635").unwrap();
 //! let config = Config::with_base_url("http://127.0.0.1:8080/v2", nip);
 //! let mut client = Client::new(config, Credentials::ksef_token("my-ksef-token"), [7u8; 32]);
 //! let xml = std::fs::read("invoice.xml").unwrap();
 //! let op = client.send_online(OnlineSend::new(FormCode::Fa3, vec![xml]));
-//! let mut t = transport();
-//! match run(&mut client, op, &mut *t, &mut SystemClock, |_| {}) {
+//! // Any `ksef::http::Transport`: the built-in one, or the host's HTTP client.
+//! let mut t = ksef::transport::UreqTransport::new()?;
+//! match run(&mut client, op, &mut t, &mut SystemClock, |_| {}) {
 //!     Ok(Output::Online(r)) => println!("{:?}", r.invoices[0].ksef_number),
 //!     other => println!("{other:?}"),
 //! }
 //! # }
+//! # Ok::<(), ksef::Error>(())
 //! ```
 
 use alloc::boxed::Box;
