@@ -25,6 +25,7 @@ pub mod error;
 pub mod http;
 pub mod id;
 pub mod model;
+pub mod offline;
 pub mod paired;
 pub mod protocol;
 pub mod qr;

@@ -585,53 +585,7 @@ fn read_tax_rule(mut o: Obj<'_>) -> Result<TaxRule, Error> {
 // ---------------------------------------------------------------------------------------
 // Business days
 
-/// Easter Sunday of `year` (anonymous Gregorian algorithm).
-fn easter(year: u16) -> Option<Date> {
-    let y = i32::from(year);
-    let a = y % 19;
-    let b = y / 100;
-    let c = y % 100;
-    let d = b / 4;
-    let e = b % 4;
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
-    let i = c / 4;
-    let k = c % 4;
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
-    let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31;
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    Date::new(year, month as u8, day as u8)
-}
-
-/// `true` for a Polish public holiday (ustawa o dniach wolnych od pracy; 24 December from
-/// 2025).
-pub fn is_polish_holiday(d: Date) -> bool {
-    let fixed = matches!(
-        (d.month(), d.day()),
-        (1, 1) | (1, 6) | (5, 1) | (5, 3) | (8, 15) | (11, 1) | (11, 11) | (12, 25) | (12, 26)
-    );
-    if fixed || (d.year() >= 2025 && d.month() == 12 && d.day() == 24) {
-        return true;
-    }
-    let Some(e) = easter(d.year()) else {
-        return false;
-    };
-    let delta = d.days_since_epoch() - e.days_since_epoch();
-    // Easter Sunday, Easter Monday, Pentecost, Corpus Christi.
-    matches!(delta, 0 | 1 | 49 | 60)
-}
-
-/// The last business day (Monday–Friday, not a Polish public holiday) before `date`: the day
-/// whose NBP table A rate converts the tax of a foreign-currency invoice (art. 31a).
-pub fn business_day_before(date: Date) -> Option<Date> {
-    let mut d = date.add_days(-1)?;
-    while d.weekday() > 5 || is_polish_holiday(d) {
-        d = d.add_days(-1)?;
-    }
-    Some(d)
-}
+pub use crate::offline::calendar::{business_day_before, is_polish_holiday};
 
 // ---------------------------------------------------------------------------------------
 // Evaluation
