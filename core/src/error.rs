@@ -183,6 +183,18 @@ pub enum ErrorCode {
     WebhookRejected = 641,
     /// A paired-mode snapshot cannot be read (not CBOR/JSON of this shape, another version).
     SnapshotInvalid = 642,
+    // 70x-71x: offline mode (`offline`)
+    /// Offline issuing was given bad input: an empty or duplicate invoice id, a technical
+    /// correction of an invoice that cannot take one.
+    OfflineInvalid = 700,
+    /// No invoice with that id in the offline queue.
+    OfflineUnknownInvoice = 701,
+    /// A status change the offline queue does not allow (e.g. accepting an invoice that was
+    /// never sent, or sending one again after it was accepted).
+    OfflineState = 702,
+    /// An offline-queue snapshot cannot be read (not CBOR/JSON of this shape, another
+    /// version, inconsistent content).
+    OfflineSnapshotInvalid = 703,
 }
 
 impl ErrorCode {
@@ -268,6 +280,10 @@ impl ErrorCode {
             Self::PairedConflict => "paired_conflict",
             Self::WebhookRejected => "webhook_rejected",
             Self::SnapshotInvalid => "snapshot_invalid",
+            Self::OfflineInvalid => "offline_invalid",
+            Self::OfflineUnknownInvoice => "offline_unknown_invoice",
+            Self::OfflineState => "offline_state",
+            Self::OfflineSnapshotInvalid => "offline_snapshot_invalid",
         }
     }
 
@@ -347,6 +363,10 @@ impl ErrorCode {
         Self::PairedConflict,
         Self::WebhookRejected,
         Self::SnapshotInvalid,
+        Self::OfflineInvalid,
+        Self::OfflineUnknownInvoice,
+        Self::OfflineState,
+        Self::OfflineSnapshotInvalid,
     ];
 }
 

@@ -20,7 +20,6 @@ pub(crate) mod date_serde {
     }
 }
 
-#[allow(dead_code)] // used by the queue
 /// serde: `Option<Date>` ⇄ `"YYYY-MM-DD"` or `null`.
 pub(crate) mod opt_date_serde {
     use super::Date;
@@ -70,7 +69,6 @@ pub(crate) mod date_cbor {
     }
 }
 
-#[allow(dead_code)] // used by the queue
 /// minicbor: `Option<Date>` ⇄ text or null.
 pub(crate) mod opt_date_cbor {
     use super::Date;
@@ -99,13 +97,5 @@ pub(crate) mod opt_date_cbor {
             return Ok(None);
         }
         super::date_cbor::decode(d, ctx).map(Some)
-    }
-
-    pub(crate) fn is_nil(d: &Option<Date>) -> bool {
-        d.is_none()
-    }
-
-    pub(crate) fn nil() -> Option<Option<Date>> {
-        Some(None)
     }
 }

@@ -5,6 +5,8 @@
 //!   24 December from 2025);
 //! - [`deadline`]: the deadline of each mode (`offline24`, unavailability, emergency, total
 //!   failure) and how later failure announcements move it;
+//! - [`queue`]: the durable queue of offline invoices (bytes fixed at issue, KOD I/KOD II,
+//!   deadline, status, technical corrections) with CBOR/JSON snapshots.
 //!
 //! The core reads no clock: "today" is always passed in.
 //!
@@ -21,3 +23,4 @@
 pub mod calendar;
 mod codec;
 pub mod deadline;
+pub mod queue;
