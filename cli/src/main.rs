@@ -8,6 +8,7 @@ mod args;
 mod demo;
 mod inbox_cmd;
 mod net;
+mod offline_cmd;
 mod paired_cmd;
 mod qr_cmd;
 mod send_cmd;
@@ -67,6 +68,15 @@ usage:
   ksef audit show --state FILE [--json]    paired jobs with their status, and the audit trail
   ksef audit retry JOB --config RULES.json --state FILE [...]
                                            the fitting recovery: Fakturownia leg, backfill, or both
+  ksef offline deadline --mode offline24|unavailability|emergency|total-failure --date YYYY-MM-DD
+                       [--failure ANNOUNCED..ENDED]... [--today YYYY-MM-DD]
+                                           the day to send by (`none`: no obligation), business days and Polish
+                                           holidays counted; with --today also ok|due-today|overdue
+  ksef offline issue FILE.xml --state QUEUE.json --mode M --date D [--env test|demo|prod] [--id ID]
+                     [--key KEY.pem --cert CERT.pem --context-type T --context-id ID]
+                                           queue an offline invoice (bytes fixed): id, hash, deadline, KOD I, KOD II
+  ksef offline list --state QUEUE.json [--today YYYY-MM-DD] [--json]
+                                           queued offline invoices: id, status, mode, deadline
   ksef cert enroll --name N [--type offline|authentication] --out-key K.pem --out-cert C.pem CONNECTION
     CONNECTION: (--env test|demo|prod | --base-url URL) (--nip NIP | --context TYPE:VALUE)
                 (--token-file PATH | env KSEF_TOKEN | --token T | --cert PEM --key PEM)
@@ -169,6 +179,9 @@ fn run(args: &[String]) -> Result<(), Fail> {
         return result;
     }
     if let Some(result) = inbox_cmd::run(cmd, &args[1..]) {
+        return result;
+    }
+    if let Some(result) = offline_cmd::run(cmd, &args[1..]) {
         return result;
     }
     if let Some(result) = paired_cmd::run(cmd, &args[1..]) {

@@ -1,0 +1,296 @@
+//! `ksef offline deadline|issue|list`: offline-mode deadlines and the offline invoice queue
+//! kept in a JSON state file.
+
+use std::path::Path;
+
+use ksef::crypto::{Certificate, PrivateKey};
+use ksef::model::Date;
+use ksef::offline::deadline::{self, DeadlineStatus, Failure, Mode};
+use ksef::offline::queue::{Kod2Signer, OfflineQueue};
+use ksef::qr::ContextType;
+use ksef::Environment;
+
+use crate::{read_input, usage, write_stdout, Fail};
+
+/// The commands of this module, `None` for any other.
+pub(crate) fn run(cmd: &str, args: &[String]) -> Option<Result<(), Fail>> {
+    if cmd != "offline" {
+        return None;
+    }
+    Some(match args.split_first() {
+        Some((sub, rest)) if sub == "deadline" => deadline_cmd(rest),
+        Some((sub, rest)) if sub == "issue" => issue(rest),
+        Some((sub, rest)) if sub == "list" => list(rest),
+        Some((sub, _)) => Err(usage(&format!(
+            "unknown offline command `{sub}` (deadline, issue or list)"
+        ))),
+        None => Err(usage("offline needs `deadline`, `issue` or `list`")),
+    })
+}
+
+fn date(name: &str, v: &str) -> Result<Date, Fail> {
+    v.parse()
+        .map_err(|e: &str| usage(&format!("{name} {v}: {e} (expected YYYY-MM-DD)")))
+}
+
+/// `--failure ANNOUNCED..ENDED`.
+fn failure(v: &str) -> Result<Failure, Fail> {
+    let (a, e) = v
+        .split_once("..")
+        .ok_or_else(|| usage(&format!("--failure {v}: expected ANNOUNCED..ENDED")))?;
+    let f = Failure {
+        announced: date("--failure", a)?,
+        ended: date("--failure", e)?,
+    };
+    if f.ended < f.announced {
+        return Err(usage(&format!(
+            "--failure {v}: ends before it was announced"
+        )));
+    }
+    Ok(f)
+}
+
+/// `--mode` and `--date` → the mode.
+fn mode(name: Option<&str>, day: Option<Date>) -> Result<Mode, Fail> {
+    let need =
+        |what: &str| day.ok_or_else(|| usage(&format!("--mode {what} needs --date YYYY-MM-DD")));
+    Ok(match name {
+        Some("offline24") => Mode::Offline24 {
+            issued: need("offline24 (the issue date)")?,
+        },
+        Some("unavailability" | "offline") => Mode::Unavailability {
+            ended: need("unavailability (the day it ended)")?,
+        },
+        Some("emergency" | "awaryjny") => Mode::Emergency {
+            ended: need("emergency (the day the failure ended)")?,
+        },
+        Some("total-failure") => Mode::TotalFailure,
+        Some(other) => {
+            return Err(usage(&format!(
+                "--mode {other}: expected offline24, unavailability, emergency or total-failure"
+            )))
+        }
+        None => {
+            return Err(usage(
+                "--mode offline24|unavailability|emergency|total-failure is needed",
+            ))
+        }
+    })
+}
+
+fn status_name(s: DeadlineStatus) -> &'static str {
+    match s {
+        DeadlineStatus::NoObligation => "no-obligation",
+        DeadlineStatus::Ok => "ok",
+        DeadlineStatus::DueToday => "due-today",
+        DeadlineStatus::Overdue => "overdue",
+    }
+}
+
+fn show(d: Option<Date>) -> String {
+    d.map_or_else(|| "none".to_string(), |d| d.to_string())
+}
+
+/// Options common to the offline commands.
+#[derive(Default)]
+struct Opts {
+    mode: Option<String>,
+    date: Option<Date>,
+    today: Option<Date>,
+    failures: Vec<Failure>,
+    state: Option<String>,
+    env: Option<Environment>,
+    id: Option<String>,
+    key: Option<String>,
+    cert: Option<String>,
+    context_type: Option<ContextType>,
+    context_id: Option<String>,
+    json: bool,
+    files: Vec<String>,
+}
+
+fn opts(args: &[String], allowed: &[&str], flags: &[&str]) -> Result<Opts, Fail> {
+    let a = crate::args::split_flags(args, allowed, flags)?;
+    let mut o = Opts {
+        json: a.flag("--json"),
+        files: a.files,
+        ..Opts::default()
+    };
+    for (name, v) in a.options {
+        match name.as_str() {
+            "--mode" => o.mode = Some(v),
+            "--date" => o.date = Some(date(&name, &v)?),
+            "--today" => o.today = Some(date(&name, &v)?),
+            "--failure" => o.failures.push(failure(&v)?),
+            "--state" => o.state = Some(v),
+            "--env" => o.env = Some(v.parse().map_err(|e: ksef::Error| usage(e.message()))?),
+            "--id" => o.id = Some(v),
+            "--key" => o.key = Some(v),
+            "--cert" => o.cert = Some(v),
+            "--context-type" => {
+                o.context_type = Some(v.parse().map_err(|e: ksef::Error| usage(e.message()))?)
+            }
+            _ => o.context_id = Some(v),
+        }
+    }
+    Ok(o)
+}
+
+fn deadline_cmd(args: &[String]) -> Result<(), Fail> {
+    let o = opts(args, &["--mode", "--date", "--failure", "--today"], &[])?;
+    if !o.files.is_empty() {
+        return Err(usage("offline deadline takes no files"));
+    }
+    let m = mode(o.mode.as_deref(), o.date)?;
+    let due = deadline::deadline(m, &o.failures);
+    let line = match o.today {
+        Some(today) => format!(
+            "{}\t{}\n",
+            show(due),
+            status_name(deadline::status(due, today))
+        ),
+        None => format!("{}\n", show(due)),
+    };
+    write_stdout(line.as_bytes())
+}
+
+fn load(state: &str, env: Option<Environment>) -> Result<OfflineQueue, Fail> {
+    match std::fs::read_to_string(state) {
+        Ok(text) => {
+            let q = OfflineQueue::restore_json(&text)
+                .map_err(|e| ksef::Error::new(e.code(), state, e.message()))?;
+            if let Some(env) = env {
+                if env != q.env() {
+                    return Err(usage(&format!(
+                        "{state} holds invoices of {}, not {env}",
+                        q.env()
+                    )));
+                }
+            }
+            Ok(q)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match env {
+            Some(env) => Ok(OfflineQueue::new(env)),
+            None => Err(usage(&format!(
+                "{state} does not exist yet: --env test|demo|prod is needed"
+            ))),
+        },
+        Err(e) => Err(Fail(format!("cannot read {state}: {e}"), 2)),
+    }
+}
+
+/// Write the state next to its place and rename it over: never half a file.
+fn save(state: &str, q: &OfflineQueue) -> Result<(), Fail> {
+    let tmp = format!("{state}.tmp");
+    std::fs::write(&tmp, q.snapshot_json())
+        .and_then(|()| std::fs::rename(&tmp, state))
+        .map_err(|e| Fail(format!("cannot write {state}: {e}"), 2))
+}
+
+fn issue(args: &[String]) -> Result<(), Fail> {
+    let o = opts(
+        args,
+        &[
+            "--mode",
+            "--date",
+            "--state",
+            "--env",
+            "--id",
+            "--key",
+            "--cert",
+            "--context-type",
+            "--context-id",
+        ],
+        &[],
+    )?;
+    let file = match o.files.as_slice() {
+        [f] => f,
+        _ => return Err(usage("offline issue needs exactly one invoice file")),
+    };
+    let state = o
+        .state
+        .as_deref()
+        .ok_or_else(|| usage("--state QUEUE.json is needed"))?;
+    let m = mode(o.mode.as_deref(), o.date)?;
+    let mut q = load(state, o.env)?;
+    let xml = read_input(file)?;
+    let id = match &o.id {
+        Some(id) => id.clone(),
+        None => Path::new(file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| !s.is_empty() && *s != "-")
+            .ok_or_else(|| usage("--id is needed when reading standard input"))?
+            .to_string(),
+    };
+    let key_cert = match (&o.key, &o.cert, o.context_type, &o.context_id) {
+        (None, None, None, None) => None,
+        (Some(k), Some(c), Some(t), Some(v)) => {
+            let key = PrivateKey::from_pem_or_der(&read_input(k)?)
+                .map_err(|e| ksef::Error::new(e.code(), k.as_str(), e.message()))?;
+            let cert = Certificate::from_pem_or_der(&read_input(c)?)
+                .map_err(|e| ksef::Error::new(e.code(), c.as_str(), e.message()))?;
+            if !cert.matches_key(&key) {
+                return Err(Fail(
+                    format!("error [qr_sign]: {k} is not the private key of {c}"),
+                    1,
+                ));
+            }
+            Some((key, cert.serial_hex(), t, v.clone()))
+        }
+        _ => {
+            return Err(usage(
+                "KOD II needs all of --key, --cert, --context-type and --context-id",
+            ))
+        }
+    };
+    let signer = key_cert.as_ref().map(|(key, serial, t, v)| Kod2Signer {
+        context_type: *t,
+        context_value: v,
+        certificate_serial: serial,
+        key,
+    });
+    let inv = q.issue(&id, &xml, m, signer.as_ref(), &mut rand_core::OsRng)?;
+    let mut out = format!(
+        "id\t{}\nhash\t{}\ndeadline\t{}\nkod1\t{}\n",
+        inv.id,
+        inv.hash,
+        show(inv.deadline),
+        inv.kod1_url
+    );
+    if let Some(k2) = &inv.kod2_url {
+        out.push_str(&format!("kod2\t{k2}\n"));
+    }
+    save(state, &q)?;
+    write_stdout(out.as_bytes())
+}
+
+fn list(args: &[String]) -> Result<(), Fail> {
+    let o = opts(args, &["--state", "--today"], &["--json"])?;
+    let state = o
+        .state
+        .as_deref()
+        .ok_or_else(|| usage("--state QUEUE.json is needed"))?;
+    let q = load(state, None)?;
+    if o.json {
+        return write_stdout(format!("{}\n", q.snapshot_json()).as_bytes());
+    }
+    let mut out = String::new();
+    for inv in q.invoices() {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}",
+            inv.id,
+            inv.status.name(),
+            inv.mode.name(),
+            show(inv.deadline)
+        ));
+        if let Some(today) = o.today {
+            out.push_str(&format!("\t{}", status_name(inv.deadline_status(today))));
+        }
+        if let Some(n) = inv.ksef_number() {
+            out.push_str(&format!("\t{n}"));
+        }
+        out.push('\n');
+    }
+    write_stdout(out.as_bytes())
+}

@@ -1,0 +1,198 @@
+//! `ksef offline deadline|issue|list`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::{spec, stderr, stdout};
+
+fn ksef(args: &[&str]) -> Output {
+    common::run(args, None)
+}
+
+fn ok(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    stdout(o)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-offline");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn sample() -> String {
+    spec()
+        .join("samples/fa3/FA_3_Przyklad_01.xml")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn deadline_of_every_mode() {
+    let dl = |args: &[&str]| {
+        let mut a = vec!["offline", "deadline"];
+        a.extend_from_slice(args);
+        ok(&ksef(&a))
+    };
+    // 24–26 December and a weekend.
+    assert_eq!(
+        dl(&["--mode", "offline24", "--date", "2025-12-23"]),
+        "2025-12-29\n"
+    );
+    // Easter Monday.
+    assert_eq!(
+        dl(&["--mode", "unavailability", "--date", "2026-04-03"]),
+        "2026-04-07\n"
+    );
+    assert_eq!(
+        dl(&["--mode", "emergency", "--date", "2025-07-12"]),
+        "2025-07-22\n"
+    );
+    assert_eq!(dl(&["--mode", "total-failure"]), "none\n");
+    // The official example, with the day's status.
+    assert_eq!(
+        dl(&[
+            "--mode",
+            "offline24",
+            "--date",
+            "2025-07-08",
+            "--failure",
+            "2025-07-09..2025-07-12",
+            "--today",
+            "2025-07-22",
+        ]),
+        "2025-07-22\tdue-today\n"
+    );
+    for bad in [
+        &["--mode", "offline24"][..],
+        &["--mode", "later", "--date", "2025-07-08"],
+        &["--mode", "offline24", "--date", "2025-02-30"],
+        &[
+            "--mode",
+            "offline24",
+            "--date",
+            "2025-07-08",
+            "--failure",
+            "2025-07-09",
+        ],
+        &["--date", "2025-07-08"],
+    ] {
+        let mut a = vec!["offline", "deadline"];
+        a.extend_from_slice(bad);
+        let o = ksef(&a);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn issue_and_list_keep_the_queue_in_a_file() {
+    let state = tmp("queue.json");
+    let _ = std::fs::remove_file(&state);
+    let state = state.to_str().unwrap();
+    let (key, cert) = (tmp("ec.key"), tmp("ec.crt"));
+    let st = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-nodes",
+            "-subj",
+            "/CN=offline",
+        ])
+        .args(["-days", "30", "-set_serial", "0x01F20A5D352AE590"])
+        .args(["-pkeyopt", "ec_paramgen_curve:P-256", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+
+    // A new state file needs the environment.
+    let o = ksef(&[
+        "offline",
+        "issue",
+        &sample(),
+        "--state",
+        state,
+        "--mode",
+        "offline24",
+        "--date",
+        "2026-02-15",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    let out = ok(&ksef(&[
+        "offline",
+        "issue",
+        &sample(),
+        "--state",
+        state,
+        "--env",
+        "test",
+        "--mode",
+        "offline24",
+        "--date",
+        "2026-02-15",
+        "--id",
+        "FV/1",
+        "--key",
+        key.to_str().unwrap(),
+        "--cert",
+        cert.to_str().unwrap(),
+        "--context-type",
+        "Nip",
+        "--context-id",
+        "9999999999",
+    ]));
+    let hash = "X-wQflQVyRs1fImlI-xDPnWk1V37hys4O1lkx9iJbSA";
+    assert!(out.contains("id\tFV/1\n"), "{out}");
+    assert!(out.contains("deadline\t2026-02-16\n"), "{out}");
+    assert!(out.contains(&format!(
+        "kod1\thttps://qr-test.ksef.mf.gov.pl/invoice/9999999999/15-02-2026/{hash}\n"
+    )));
+    assert!(out.contains(&format!(
+        "kod2\thttps://qr-test.ksef.mf.gov.pl/certificate/Nip/9999999999/9999999999/01F20A5D352AE590/{hash}/"
+    )));
+
+    // The same bytes again are refused and the file is unchanged.
+    let before = std::fs::read(state).unwrap();
+    let o = ksef(&[
+        "offline",
+        "issue",
+        &sample(),
+        "--state",
+        state,
+        "--mode",
+        "emergency",
+        "--date",
+        "2026-02-20",
+        "--id",
+        "FV/2",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("offline_invalid"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(state).unwrap(), before);
+
+    let listed = ok(&ksef(&[
+        "offline",
+        "list",
+        "--state",
+        state,
+        "--today",
+        "2026-02-16",
+    ]));
+    assert_eq!(listed, "FV/1\tpending\toffline24\t2026-02-16\tdue-today\n");
+    let json = ok(&ksef(&["offline", "list", "--state", state, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["invoices"][0]["id"], "FV/1");
+    assert_eq!(v["env"], "test");
+}
