@@ -8,6 +8,8 @@
 //! - [`crypto`], [`qr`], [`xades`]: hashes, session encryption, QR codes KOD I/II, XAdES-BES;
 //! - [`paired`]: paired mode's rule engine (one order → the FA(3) invoice and the Fakturownia
 //!   document, numbered from per-store series);
+//! - [`offline`]: offline mode — the Polish business-day calendar, legal deadlines of every
+//!   offline mode, and the durable queue of offline invoices with their QR codes;
 //!
 //! The crate is `no_std` + `alloc`; it never reads a clock, randomness or the network.
 #![no_std]
