@@ -6,7 +6,9 @@
 //! - [`deadline`]: the deadline of each mode (`offline24`, unavailability, emergency, total
 //!   failure) and how later failure announcements move it;
 //! - [`queue`]: the durable queue of offline invoices (bytes fixed at issue, KOD I/KOD II,
-//!   deadline, status, technical corrections) with CBOR/JSON snapshots.
+//!   deadline, status, technical corrections) with CBOR/JSON snapshots;
+//! - [`recovery`]: sending the queue through the protocol client on recovery and mapping
+//!   KSeF's answers back (checked by hash).
 //!
 //! The core reads no clock: "today" is always passed in.
 //!
@@ -24,3 +26,4 @@ pub mod calendar;
 mod codec;
 pub mod deadline;
 pub mod queue;
+pub mod recovery;

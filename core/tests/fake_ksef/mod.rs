@@ -70,6 +70,8 @@ pub struct Inv {
     ksef: Option<String>,
     status: (i64, &'static str),
     original: Option<(String, String)>,
+    /// `invoiceHash` of the request, reported back in the invoice lists.
+    hash: String,
 }
 
 pub struct Session {
@@ -96,6 +98,8 @@ pub struct Fake {
     pub rng: u64,
     /// Status polls that still answer 170 (closed, processing) after closing.
     pub processing_polls: u32,
+    /// `offlineMode` of every invoice sent, in order.
+    pub offline_flags: Vec<bool>,
 }
 
 impl Fake {
@@ -126,6 +130,7 @@ impl Fake {
             seen: Vec::new(),
             rng: 1,
             processing_polls: 0,
+            offline_flags: Vec::new(),
         }
     }
 
@@ -344,6 +349,7 @@ impl Fake {
             "send" => {
                 let sref = segs[2].to_string();
                 let reqd = SendInvoiceRequest::from_json(&body.to_string()).unwrap();
+                self.offline_flags.push(reqd.offline_mode);
                 let n = self.next();
                 self.rng = self.rng.wrapping_mul(6364136223846793005).wrapping_add(n);
                 let s = self.sessions.get_mut(&sref).unwrap();
@@ -367,6 +373,7 @@ impl Fake {
                         ksef: None,
                         status: (450, "Błąd weryfikacji semantyki dokumentu faktury"),
                         original: None,
+                        hash: reqd.invoice_hash.clone(),
                     },
                     Some((os, ok)) => Inv {
                         reference: reference.clone(),
@@ -374,6 +381,7 @@ impl Fake {
                         ksef: None,
                         status: (440, "Duplikat faktury"),
                         original: Some((os.clone(), ok.clone())),
+                        hash: reqd.invoice_hash.clone(),
                     },
                     None => {
                         let ksef = KsefNumber::from_prefix(&format!(
@@ -391,6 +399,7 @@ impl Fake {
                             ksef: Some(ksef),
                             status: (200, "Sukces"),
                             original: None,
+                            hash: reqd.invoice_hash.clone(),
                         }
                     }
                 };
@@ -437,7 +446,7 @@ impl Fake {
                             status["extensions"] = json!({"originalSessionReferenceNumber": os, "originalKsefNumber": ok});
                         }
                         json!({"ordinalNumber": i + 1, "referenceNumber": inv.reference, "invoiceNumber": inv.number,
-                               "ksefNumber": inv.ksef, "invoiceHash": "x", "invoicingDate": iso(now), "status": status,
+                               "ksefNumber": inv.ksef, "invoiceHash": inv.hash, "invoicingDate": iso(now), "status": status,
                                "upoDownloadUrl": format!("http://fake/upo/{}?sig=secret", inv.reference)})
                     })
                     .collect();

@@ -1,0 +1,193 @@
+//! Sending the queue on recovery through the protocol client: one online session with
+//! `offlineMode: true`, invoices oldest deadline first, outcomes mapped back by invoice hash.
+//!
+//! The protocol client stays sans-IO: [`OfflineQueue::plan_online`] gives the
+//! [`OnlineSend`] to start with [`crate::protocol::Client::send_online`]; the host pumps the
+//! client as usual and hands the finished [`SessionResult`] to
+//! [`OfflineQueue::apply_online`], which records KSeF numbers and rejections and reports the
+//! invoices that reached KSeF after their deadline. Persist the queue's snapshot after
+//! `apply_online`. If the host stops in between, the invoices are still pending and are sent
+//! again: KSeF answers 440 (duplicate) for those it already holds, which is recorded as a
+//! rejection carrying the KSeF number of the original, for the host to confirm (a duplicate
+//! is judged by seller and invoice number, not by bytes).
+//!
+//! Technical corrections are not planned here: the online operation of the protocol client
+//! does not yet carry `hashOfCorrectedInvoice` (send them with
+//! [`crate::crypto::session::SendInvoiceRequest::technical_correction`]).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::queue::{OfflineQueue, Status};
+use crate::error::{Error, ErrorCode};
+use crate::model::{Date, SchemaVersion};
+use crate::protocol::{FormCode, OnlineSend, SessionResult};
+
+/// What [`OfflineQueue::plan_online`] chose to send.
+#[derive(Debug, Clone)]
+pub struct OnlinePlan {
+    /// The queue ids, in the order of [`Self::send`]'s invoices.
+    pub ids: Vec<String>,
+    /// The online session to start (`offlineMode: true`).
+    pub send: OnlineSend,
+}
+
+/// What one recovery session did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Accepted: (id, KSeF number).
+    pub accepted: Vec<(String, String)>,
+    /// Rejected: (id, KSeF status code, description); code 0 when it was not sent.
+    pub rejected: Vec<(String, u32, String)>,
+    /// Sent but without a final answer yet (still processing).
+    pub open: Vec<String>,
+    /// Accepted after their deadline (by `today`).
+    pub missed_deadline: Vec<String>,
+}
+
+fn recovery_error(path: &str, msg: String) -> Error {
+    Error::new(ErrorCode::OfflineState, path, msg)
+}
+
+impl OfflineQueue {
+    /// The next online session of the recovery: up to `max` pending invoices of `form`
+    /// (`Fa3`/`Fa2`, one structure per session), oldest deadline first, sent byte for byte
+    /// with `offlineMode: true`. `None` when nothing of that form is pending.
+    pub fn plan_online(&self, form: FormCode, max: usize) -> Option<OnlinePlan> {
+        let want = match form {
+            FormCode::Fa3 => SchemaVersion::Fa3,
+            FormCode::Fa2 => SchemaVersion::Fa2,
+        };
+        let mut ids = Vec::new();
+        let mut invoices = Vec::new();
+        for inv in self.due_order() {
+            if ids.len() >= max {
+                break;
+            }
+            if inv.corrects.is_some() {
+                continue;
+            }
+            // The bytes parsed at issue; the schema decides the session's form code.
+            match crate::xml::parse(&inv.xml) {
+                Ok(p) if p.schema == want => {}
+                _ => continue,
+            }
+            ids.push(inv.id.clone());
+            invoices.push(inv.xml.clone());
+        }
+        if ids.is_empty() {
+            return None;
+        }
+        Some(OnlinePlan {
+            ids,
+            send: OnlineSend::new(form, invoices).offline(true),
+        })
+    }
+
+    /// Record the result of the session started from `plan`: KSeF numbers, rejections,
+    /// invoices still processing. Each outcome is matched to its invoice by position and
+    /// checked by hash: when KSeF reports an `invoiceHash`, it must be the hash of the queued
+    /// bytes (the hash in KOD I), otherwise nothing is recorded and the error is
+    /// `IntegrityCheck`. `today` decides which accepted invoices missed their deadline.
+    pub fn apply_online(
+        &mut self,
+        plan: &OnlinePlan,
+        result: &SessionResult,
+        today: Date,
+    ) -> Result<RecoveryReport, Error> {
+        if result.invoices.len() != plan.ids.len() {
+            return Err(recovery_error(
+                "invoices",
+                format!(
+                    "the session reports {} invoices, the plan sent {}",
+                    result.invoices.len(),
+                    plan.ids.len()
+                ),
+            ));
+        }
+        // Check everything before changing anything.
+        for o in &result.invoices {
+            let id = plan.ids.get(o.index).ok_or_else(|| {
+                recovery_error(
+                    "index",
+                    format!("no planned invoice at position {}", o.index),
+                )
+            })?;
+            let inv = self.get(id).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::OfflineUnknownInvoice,
+                    "id",
+                    format!("no offline invoice {id:?} in the queue"),
+                )
+            })?;
+            if !matches!(inv.status, Status::Pending) {
+                return Err(recovery_error(
+                    "status",
+                    format!("invoice {id:?} is {}, not pending", inv.status.name()),
+                ));
+            }
+            if let Some(s) = &o.status {
+                if s.invoice_hash != inv.hash {
+                    return Err(Error::new(
+                        ErrorCode::IntegrityCheck,
+                        "invoiceHash",
+                        format!(
+                            "KSeF reports hash {} for invoice {id:?}, its KOD I hash is {}",
+                            s.invoice_hash, inv.hash
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut report = RecoveryReport::default();
+        for o in &result.invoices {
+            let id = plan.ids[o.index].as_str();
+            let reference = o
+                .reference
+                .clone()
+                .or_else(|| o.status.as_ref().map(|s| s.reference.clone()));
+            if let Some(r) = &reference {
+                self.mark_sent(id, r)?;
+            }
+            match (&o.ksef_number, &o.error) {
+                (Some(n), None) => {
+                    if reference.is_none() {
+                        self.mark_sent(id, "")?;
+                    }
+                    self.mark_accepted(id, n)?;
+                    let late = self
+                        .get(id)
+                        .and_then(|i| i.deadline)
+                        .is_some_and(|d| today > d);
+                    if late {
+                        report.missed_deadline.push(id.into());
+                    }
+                    report.accepted.push((id.into(), n.clone()));
+                }
+                (_, Some(e)) => {
+                    let (code, mut msg) = match &o.status {
+                        Some(s) => (
+                            u32::try_from(s.status.code).unwrap_or(0),
+                            s.status.description.clone(),
+                        ),
+                        None => (0, String::from(e.message())),
+                    };
+                    if let Some((_, original)) = o.status.as_ref().and_then(|s| s.original.as_ref())
+                    {
+                        msg = format!("{msg} (KSeF already holds {original})");
+                    }
+                    self.mark_rejected(id, code, &msg)?;
+                    report.rejected.push((id.into(), code, msg));
+                }
+                (None, None) => {
+                    if reference.is_some() {
+                        self.mark_processing(id)?;
+                        report.open.push(id.into());
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+}
