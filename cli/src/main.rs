@@ -77,6 +77,8 @@ usage:
                                            queue an offline invoice (bytes fixed): id, hash, deadline, KOD I, KOD II
   ksef offline list --state QUEUE.json [--today YYYY-MM-DD] [--json]
                                            queued offline invoices: id, status, mode, deadline
+  ksef offline send --state QUEUE.json [--today YYYY-MM-DD] CONNECTION
+                                           send pending ones (offlineMode, oldest deadline first): ID<TAB>KSEF_NUMBER
   ksef cert enroll --name N [--type offline|authentication] --out-key K.pem --out-cert C.pem CONNECTION
     CONNECTION: (--env test|demo|prod | --base-url URL) (--nip NIP | --context TYPE:VALUE)
                 (--token-file PATH | env KSEF_TOKEN | --token T | --cert PEM --key PEM)

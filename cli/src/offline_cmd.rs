@@ -10,6 +10,9 @@ use ksef::offline::queue::{Kod2Signer, OfflineQueue};
 use ksef::qr::ContextType;
 use ksef::Environment;
 
+use ksef::protocol::{FormCode, Output};
+
+use crate::net::{self, ConnOpts};
 use crate::{read_input, usage, write_stdout, Fail};
 
 /// The commands of this module, `None` for any other.
@@ -21,10 +24,11 @@ pub(crate) fn run(cmd: &str, args: &[String]) -> Option<Result<(), Fail>> {
         Some((sub, rest)) if sub == "deadline" => deadline_cmd(rest),
         Some((sub, rest)) if sub == "issue" => issue(rest),
         Some((sub, rest)) if sub == "list" => list(rest),
+        Some((sub, rest)) if sub == "send" => send(rest),
         Some((sub, _)) => Err(usage(&format!(
-            "unknown offline command `{sub}` (deadline, issue or list)"
+            "unknown offline command `{sub}` (deadline, issue, list or send)"
         ))),
-        None => Err(usage("offline needs `deadline`, `issue` or `list`")),
+        None => Err(usage("offline needs `deadline`, `issue`, `list` or `send`")),
     })
 }
 
@@ -293,4 +297,88 @@ fn list(args: &[String]) -> Result<(), Fail> {
         out.push('\n');
     }
     write_stdout(out.as_bytes())
+}
+
+/// Today's date (UTC) from the system clock, when `--today` is not given.
+fn system_today() -> Result<Date, Fail> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| Fail("the system clock is before 1970".into(), 2))?
+        .as_secs();
+    ksef::model::DateTime::from_unix_seconds(i64::try_from(now).unwrap_or(i64::MAX))
+        .map(|t| t.date())
+        .ok_or_else(|| Fail("the system clock is out of range".into(), 2))
+}
+
+/// `ksef offline send --state QUEUE.json [--today D] CONNECTION`: every pending invoice in
+/// one online session per structure (FA(3), FA(2)), oldest deadline first, `offlineMode`
+/// set; the state file is saved after each session.
+fn send(args: &[String]) -> Result<(), Fail> {
+    let mut allowed = net::OPTIONS.to_vec();
+    allowed.extend(["--state", "--today"]);
+    let a = crate::args::split_flags(args, &allowed, net::FLAGS)?;
+    if a.flag("--help") {
+        return write_stdout(format!("{}\n", net::HELP).as_bytes());
+    }
+    if !a.files.is_empty() {
+        return Err(usage(
+            "offline send takes no files (the invoices are in --state)",
+        ));
+    }
+    let mut conn = ConnOpts::new(a.flag("--verbose"));
+    let (mut state, mut today) = (None, None);
+    for (name, v) in &a.options {
+        match name.as_str() {
+            "--state" => state = Some(v.clone()),
+            "--today" => today = Some(date(name, v)?),
+            _ => {
+                conn.take(name, v)?;
+            }
+        }
+    }
+    let state = state.ok_or_else(|| usage("--state QUEUE.json is needed"))?;
+    let today = match today {
+        Some(t) => t,
+        None => system_today()?,
+    };
+    let mut q = load(&state, None)?;
+    let mut c = conn.connect()?;
+    let mut out = String::new();
+    let mut refused = 0;
+    for form in [FormCode::Fa3, FormCode::Fa2] {
+        let Some(plan) = q.plan_online(form, usize::MAX) else {
+            continue;
+        };
+        let start = |cl: &mut ksef::protocol::Client| cl.send_online(plan.send.clone());
+        let Output::Online(result) = c.run(start)? else {
+            return Err(Fail("unexpected result of the online session".into(), 2));
+        };
+        let report = q.apply_online(&plan, &result, today)?;
+        save(&state, &q)?;
+        for (id, n) in &report.accepted {
+            out.push_str(&format!("{id}\t{n}\n"));
+        }
+        for (id, code, msg) in &report.rejected {
+            refused += 1;
+            out.push_str(&format!("{id}\terror [{code}]: {msg}\n"));
+        }
+        for id in &report.open {
+            out.push_str(&format!("{id}\tprocessing\n"));
+        }
+        for id in &report.missed_deadline {
+            eprintln!("warning: {id} reached KSeF after its deadline");
+        }
+        eprintln!(
+            "session {}: {} of {} accepted",
+            result.session,
+            report.accepted.len(),
+            plan.ids.len()
+        );
+    }
+    c.close();
+    write_stdout(out.as_bytes())?;
+    if refused > 0 {
+        return Err(Fail(format!("{refused} invoice(s) not accepted"), 1));
+    }
+    Ok(())
 }

@@ -196,3 +196,85 @@ fn issue_and_list_keep_the_queue_in_a_file() {
     assert_eq!(v["invoices"][0]["id"], "FV/1");
     assert_eq!(v["env"], "test");
 }
+
+#[test]
+fn send_recovers_the_queue_against_the_simulator() {
+    use ksef_sim::{Sim, SimConfig};
+    const NIP: &str = "9999999999";
+    const TOKEN: &str = "offline-cli-token-8d7c";
+    let sim = Sim::start(SimConfig::default().with_ksef_token(NIP, TOKEN)).expect("sim");
+    let state = tmp("send-queue.json");
+    let _ = std::fs::remove_file(&state);
+    let state = state.to_str().unwrap();
+    let xml = std::fs::read_to_string(sample()).unwrap();
+    for (n, date) in [(1, "2026-02-16"), (2, "2026-02-13")] {
+        let p = tmp(&format!("send-{n}.xml"));
+        std::fs::write(
+            &p,
+            xml.replace(
+                "<P_2>FV2026/02/150</P_2>",
+                &format!("<P_2>FV/OFF/{n}</P_2>"),
+            ),
+        )
+        .unwrap();
+        ok(&ksef(&[
+            "offline",
+            "issue",
+            p.to_str().unwrap(),
+            "--state",
+            state,
+            "--env",
+            "test",
+            "--mode",
+            "offline24",
+            "--date",
+            date,
+            "--id",
+            &format!("off-{n}"),
+        ]));
+    }
+    let base = sim.base_url();
+    let send = |today: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ksef"));
+        c.args([
+            "offline",
+            "send",
+            "--state",
+            state,
+            "--today",
+            today,
+            "--base-url",
+            &base,
+            "--nip",
+            NIP,
+            "--poll-interval",
+            "20",
+        ])
+        .env("KSEF_TOKEN", TOKEN);
+        c.output().unwrap()
+    };
+    let o = send("2026-02-17");
+    let out = ok(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    // Oldest deadline first: off-2 (due 16 February) before off-1 (due 17 February).
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("off-2\t"), "{out}");
+    assert!(lines[1].starts_with("off-1\t"), "{out}");
+    for l in &lines {
+        let n = l.split('\t').nth(1).unwrap();
+        assert!(ksef::id::KsefNumber::parse(n).is_ok(), "{l}");
+    }
+    assert!(
+        stderr(&o).contains("off-2 reached KSeF after its deadline"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("off-1 reached"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains(TOKEN) && !stderr(&o).contains(TOKEN));
+
+    let listed = ok(&ksef(&["offline", "list", "--state", state]));
+    assert_eq!(listed.matches("\taccepted\t").count(), 2, "{listed}");
+    // Nothing left: a second run sends nothing.
+    let again = ok(&send("2026-02-17"));
+    assert_eq!(again, "");
+}
