@@ -79,6 +79,8 @@ usage:
                                            queued offline invoices: id, status, mode, deadline
   ksef offline send --state QUEUE.json [--today YYYY-MM-DD] CONNECTION
                                            send pending ones (offlineMode, oldest deadline first): ID<TAB>KSEF_NUMBER
+  ksef offline failure --state QUEUE.json --failure ANNOUNCED..ENDED
+                                           record a KSeF failure announcement: open deadlines move (ID<TAB>OLD -> NEW)
   ksef cert enroll --name N [--type offline|authentication] --out-key K.pem --out-cert C.pem CONNECTION
     CONNECTION: (--env test|demo|prod | --base-url URL) (--nip NIP | --context TYPE:VALUE)
                 (--token-file PATH | env KSEF_TOKEN | --token T | --cert PEM --key PEM)

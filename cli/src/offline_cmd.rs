@@ -25,10 +25,13 @@ pub(crate) fn run(cmd: &str, args: &[String]) -> Option<Result<(), Fail>> {
         Some((sub, rest)) if sub == "issue" => issue(rest),
         Some((sub, rest)) if sub == "list" => list(rest),
         Some((sub, rest)) if sub == "send" => send(rest),
+        Some((sub, rest)) if sub == "failure" => announce(rest),
         Some((sub, _)) => Err(usage(&format!(
-            "unknown offline command `{sub}` (deadline, issue, list or send)"
+            "unknown offline command `{sub}` (deadline, issue, list, send or failure)"
         ))),
-        None => Err(usage("offline needs `deadline`, `issue`, `list` or `send`")),
+        None => Err(usage(
+            "offline needs `deadline`, `issue`, `list`, `send` or `failure`",
+        )),
     })
 }
 
@@ -269,6 +272,37 @@ fn issue(args: &[String]) -> Result<(), Fail> {
     write_stdout(out.as_bytes())
 }
 
+/// `ksef offline failure --state QUEUE.json --failure ANNOUNCED..ENDED`: record a KSeF
+/// failure announcement; prints the open invoices whose deadline moved.
+fn announce(args: &[String]) -> Result<(), Fail> {
+    let o = opts(args, &["--state", "--failure"], &[])?;
+    let state = o
+        .state
+        .as_deref()
+        .ok_or_else(|| usage("--state QUEUE.json is needed"))?;
+    if o.failures.is_empty() || !o.files.is_empty() {
+        return Err(usage("offline failure needs --failure ANNOUNCED..ENDED"));
+    }
+    let mut q = load(state, None)?;
+    let before: Vec<Option<Date>> = q.invoices().iter().map(|i| i.deadline).collect();
+    for f in o.failures {
+        q.announce_failure(f);
+    }
+    save(state, &q)?;
+    let mut out = String::new();
+    for (inv, old) in q.invoices().iter().zip(before) {
+        if inv.deadline != old {
+            out.push_str(&format!(
+                "{}\t{} -> {}\n",
+                inv.id,
+                show(old),
+                show(inv.deadline)
+            ));
+        }
+    }
+    write_stdout(out.as_bytes())
+}
+
 fn list(args: &[String]) -> Result<(), Fail> {
     let o = opts(args, &["--state", "--today"], &["--json"])?;
     let state = o
@@ -364,6 +398,10 @@ fn send(args: &[String]) -> Result<(), Fail> {
         }
         for id in &report.open {
             out.push_str(&format!("{id}\tprocessing\n"));
+        }
+        for id in &report.not_sent {
+            refused += 1;
+            out.push_str(&format!("{id}\tnot sent (still pending)\n"));
         }
         for id in &report.missed_deadline {
             eprintln!("warning: {id} reached KSeF after its deadline");

@@ -182,6 +182,16 @@ fn issue_and_list_keep_the_queue_in_a_file() {
     assert!(stderr(&o).contains("offline_invalid"), "{}", stderr(&o));
     assert_eq!(std::fs::read(state).unwrap(), before);
 
+    // A failure announced while it is pending moves its deadline.
+    let moved = ok(&ksef(&[
+        "offline",
+        "failure",
+        "--state",
+        state,
+        "--failure",
+        "2026-02-16..2026-02-18",
+    ]));
+    assert_eq!(moved, "FV/1\t2026-02-16 -> 2026-02-27\n");
     let listed = ok(&ksef(&[
         "offline",
         "list",
@@ -190,7 +200,7 @@ fn issue_and_list_keep_the_queue_in_a_file() {
         "--today",
         "2026-02-16",
     ]));
-    assert_eq!(listed, "FV/1\tpending\toffline24\t2026-02-16\tdue-today\n");
+    assert_eq!(listed, "FV/1\tpending\toffline24\t2026-02-27\tok\n");
     let json = ok(&ksef(&["offline", "list", "--state", state, "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["invoices"][0]["id"], "FV/1");

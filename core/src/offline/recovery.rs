@@ -42,6 +42,8 @@ pub struct RecoveryReport {
     pub rejected: Vec<(String, u32, String)>,
     /// Sent but without a final answer yet (still processing).
     pub open: Vec<String>,
+    /// Not sent at all (the session ended before them); still pending.
+    pub not_sent: Vec<String>,
     /// Accepted after their deadline (by `today`).
     pub missed_deadline: Vec<String>,
 }
@@ -107,6 +109,14 @@ impl OfflineQueue {
             ));
         }
         // Check everything before changing anything.
+        for (n, id) in plan.ids.iter().enumerate() {
+            if plan.ids[..n].contains(id) {
+                return Err(recovery_error(
+                    "ids",
+                    format!("invoice {id:?} is twice in the plan"),
+                ));
+            }
+        }
         for o in &result.invoices {
             let id = plan.ids.get(o.index).ok_or_else(|| {
                 recovery_error(
@@ -184,6 +194,8 @@ impl OfflineQueue {
                     if reference.is_some() {
                         self.mark_processing(id)?;
                         report.open.push(id.into());
+                    } else {
+                        report.not_sent.push(id.into());
                     }
                 }
             }
