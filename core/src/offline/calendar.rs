@@ -205,6 +205,36 @@ mod tests {
     }
 
     #[test]
+    fn invariants_over_six_years() {
+        let mut day = d("2024-12-20");
+        while day < d("2031-01-01") {
+            let next = next_business_day(day).unwrap();
+            assert!(next > day && is_business_day(next), "{day}");
+            let mut between = day.add_days(1).unwrap();
+            while between < next {
+                assert!(!is_business_day(between), "{day}: {between}");
+                between = between.add_days(1).unwrap();
+            }
+            let before = business_day_before(next).unwrap();
+            assert!(before <= day, "{day}");
+            for n in 0..10u32 {
+                let r = add_business_days(day, n).unwrap();
+                let mut count = 0;
+                let mut x = day;
+                while x < r {
+                    x = x.add_days(1).unwrap();
+                    if is_business_day(x) {
+                        count += 1;
+                    }
+                }
+                assert_eq!(count, n, "{day} + {n}");
+                assert!(n == 0 || is_business_day(r));
+            }
+            day = day.add_days(1).unwrap();
+        }
+    }
+
+    #[test]
     fn add_counts_only_business_days() {
         assert_eq!(add_business_days(d("2025-07-12"), 0), Some(d("2025-07-12")));
         assert_eq!(add_business_days(d("2025-07-12"), 7), Some(d("2025-07-22")));
