@@ -73,7 +73,7 @@ usage:
                                            the day to send by (`none`: no obligation), business days and Polish
                                            holidays counted; with --today also ok|due-today|overdue
   ksef offline issue FILE.xml --state QUEUE.json --mode M --date D [--env test|demo|prod] [--id ID]
-                     [--key KEY.pem --cert CERT.pem --context-type T --context-id ID]
+                     [--key KEY.pem --cert CERT.pem --context-type T --context-id ID] [--png-dir D] [--svg-dir D]
                                            queue an offline invoice (bytes fixed): id, hash, deadline, KOD I, KOD II
   ksef offline list --state QUEUE.json [--today YYYY-MM-DD] [--json]
                                            queued offline invoices: id, status, mode, deadline

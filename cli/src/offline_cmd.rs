@@ -112,6 +112,8 @@ struct Opts {
     cert: Option<String>,
     context_type: Option<ContextType>,
     context_id: Option<String>,
+    png_dir: Option<String>,
+    svg_dir: Option<String>,
     json: bool,
     files: Vec<String>,
 }
@@ -134,6 +136,8 @@ fn opts(args: &[String], allowed: &[&str], flags: &[&str]) -> Result<Opts, Fail>
             "--id" => o.id = Some(v),
             "--key" => o.key = Some(v),
             "--cert" => o.cert = Some(v),
+            "--png-dir" => o.png_dir = Some(v),
+            "--svg-dir" => o.svg_dir = Some(v),
             "--context-type" => {
                 o.context_type = Some(v.parse().map_err(|e: ksef::Error| usage(e.message()))?)
             }
@@ -207,6 +211,8 @@ fn issue(args: &[String]) -> Result<(), Fail> {
             "--cert",
             "--context-type",
             "--context-id",
+            "--png-dir",
+            "--svg-dir",
         ],
         &[],
     )?;
@@ -267,6 +273,42 @@ fn issue(args: &[String]) -> Result<(), Fail> {
     );
     if let Some(k2) = &inv.kod2_url {
         out.push_str(&format!("kod2\t{k2}\n"));
+    }
+    let mut codes = vec![("kod1", inv.kod1_url.as_str(), ksef::qr::LABEL_OFFLINE)];
+    if let Some(k2) = &inv.kod2_url {
+        codes.push(("kod2", k2.as_str(), ksef::qr::LABEL_CERTIFICATE));
+    }
+    let stem: String = inv
+        .id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // Images first: a failure to write them leaves the queue as it was.
+    for (dir, png) in [(&o.png_dir, true), (&o.svg_dir, false)] {
+        let Some(dir) = dir else { continue };
+        std::fs::create_dir_all(dir).map_err(|e| Fail(format!("cannot create {dir}: {e}"), 2))?;
+        for (name, url, label) in &codes {
+            let m = ksef::qr::QrMatrix::encode(url, ksef::qr::DEFAULT_ECC)?;
+            let opts = ksef::qr::RenderOptions::default();
+            let (ext, bytes) = if png {
+                ("png", ksef::qr::render::png(&m, Some(label), &opts)?)
+            } else {
+                (
+                    "svg",
+                    ksef::qr::render::svg(&m, Some(label), &opts)?.into_bytes(),
+                )
+            };
+            let path = Path::new(dir).join(format!("{stem}-{name}.{ext}"));
+            std::fs::write(&path, bytes)
+                .map_err(|e| Fail(format!("cannot write {}: {e}", path.display()), 2))?;
+            out.push_str(&format!("{name}-{ext}\t{}\n", path.display()));
+        }
     }
     save(state, &q)?;
     write_stdout(out.as_bytes())

@@ -152,8 +152,30 @@ fn issue_and_list_keep_the_queue_in_a_file() {
         "Nip",
         "--context-id",
         "9999999999",
+        "--png-dir",
+        tmp("png").to_str().unwrap(),
+        "--svg-dir",
+        tmp("svg").to_str().unwrap(),
     ]));
     let hash = "X-wQflQVyRs1fImlI-xDPnWk1V37hys4O1lkx9iJbSA";
+    // The printed codes read back as the links (zbarimg, `make deps`).
+    let field = |name: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}\t")))
+            .unwrap_or_else(|| panic!("{name} in {out}"))
+            .to_string()
+    };
+    for k in ["kod1", "kod2"] {
+        let png = field(&format!("{k}-png"));
+        assert!(png.ends_with(&format!("FV_1-{k}.png")), "{png}");
+        let read = Command::new("zbarimg")
+            .args(["-q", "--raw", &png])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(read.stdout).unwrap().trim_end(), field(k));
+        let svg = std::fs::read_to_string(field(&format!("{k}-svg"))).unwrap();
+        assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
+    }
     assert!(out.contains("id\tFV/1\n"), "{out}");
     assert!(out.contains("deadline\t2026-02-16\n"), "{out}");
     assert!(out.contains(&format!(
