@@ -216,3 +216,39 @@ fn a_hash_that_does_not_match_kod1_changes_nothing() {
     assert_eq!(e.code(), ErrorCode::OfflineState);
     assert_eq!(q, before);
 }
+
+/// A rejected offline invoice gets its technical correction: sent alone, offline, with
+/// `hashOfCorrectedInvoice` = the rejected file's hash (the hash in its KOD I), accepted.
+#[test]
+fn a_rejected_invoice_is_sent_again_as_a_technical_correction() {
+    let mut q = queue();
+    let mut fake = Fake::new();
+    let mut c = client();
+    let plan = q.plan_online(FormCode::Fa3, 100).unwrap();
+    c.send_online(plan.send.clone());
+    let result = pump(&mut c, &mut fake);
+    let report = q.apply_online(&plan, &result, d("2026-04-08")).unwrap();
+    assert!(
+        report.rejected.iter().any(|r| r.0 == "bad" && r.1 == 450),
+        "{report:?}"
+    );
+    // Only a queued correction of a rejected invoice makes a plan.
+    assert!(q.plan_correction("bad").is_none());
+    assert!(q.plan_correction("early").is_none());
+    let fixed = String::from_utf8(invoice(9)).unwrap().into_bytes();
+    q.technical_correction("bad", "bad-fix", &fixed).unwrap();
+    let plan = q.plan_correction("bad-fix").unwrap();
+    assert_eq!(plan.ids, ["bad-fix"]);
+    assert_eq!(plan.send.invoices, vec![fixed]);
+    assert!(plan.send.offline_mode);
+    let before = fake.corrected_hashes.len();
+    c.send_online(plan.send.clone());
+    let result = pump(&mut c, &mut fake);
+    let report = q.apply_online(&plan, &result, d("2026-04-09")).unwrap();
+    assert_eq!(report.accepted.len(), 1, "{report:?}");
+    let rejected_hash = ksef::crypto::hash::sha256(&rejected_invoice()).to_base64();
+    assert_eq!(fake.corrected_hashes[before..], [Some(rejected_hash)]);
+    assert_eq!(fake.offline_flags.last(), Some(&true));
+    // A correction is sent once: after acceptance there is nothing more to plan.
+    assert!(q.plan_correction("bad-fix").is_none());
+}

@@ -87,6 +87,27 @@ impl OfflineQueue {
         })
     }
 
+    /// The session of a pending technical correction `id` (queued with
+    /// [`OfflineQueue::technical_correction`]): the fixed bytes alone, `offlineMode: true`,
+    /// `hashOfCorrectedInvoice` = the rejected invoice's hash. Record its result with
+    /// [`OfflineQueue::apply_online`] like any plan. `None` when `id` is not a pending
+    /// correction.
+    pub fn plan_correction(&self, id: &str) -> Option<OnlinePlan> {
+        let inv = self.get(id)?;
+        if inv.corrects.is_none() || !matches!(inv.status, Status::Pending) {
+            return None;
+        }
+        let hash = self.corrected_hash(id)?;
+        let form = match crate::xml::parse(&inv.xml).ok()?.schema {
+            SchemaVersion::Fa2 => FormCode::Fa2,
+            SchemaVersion::Fa3 => FormCode::Fa3,
+        };
+        Some(OnlinePlan {
+            ids: alloc::vec![String::from(id)],
+            send: OnlineSend::technical_correction(form, inv.xml.clone(), *hash.as_bytes()),
+        })
+    }
+
     /// Record the result of the session started from `plan`: KSeF numbers, rejections,
     /// invoices still processing. Each outcome is matched to its invoice by position and
     /// checked by hash: when KSeF reports an `invoiceHash`, it must be the hash of the queued

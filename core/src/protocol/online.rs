@@ -84,6 +84,9 @@ pub struct OnlineSend {
     pub offline_mode: bool,
     /// Download each invoice's UPO and the session UPO.
     pub fetch_upo: bool,
+    /// Per invoice (same positions as `invoices`; shorter = none): the SHA-256 of the
+    /// rejected offline invoice this one technically corrects (`hashOfCorrectedInvoice`).
+    pub corrected_hashes: Vec<Option<[u8; 32]>>,
 }
 
 impl fmt::Debug for OnlineSend {
@@ -105,6 +108,25 @@ impl OnlineSend {
             invoices,
             offline_mode: false,
             fetch_upo: true,
+            corrected_hashes: Vec::new(),
+        }
+    }
+
+    /// The technical correction (`korekta techniczna`) of an offline invoice KSeF rejected:
+    /// the fixed bytes `xml`, sent alone (one correction at a time, as the docs require) with
+    /// `offlineMode: true` and `hashOfCorrectedInvoice` = `corrected_sha256`, the hash of the
+    /// rejected file.
+    pub fn technical_correction(
+        form: FormCode,
+        xml: Vec<u8>,
+        corrected_sha256: [u8; 32],
+    ) -> OnlineSend {
+        OnlineSend {
+            form,
+            invoices: alloc::vec![xml],
+            offline_mode: true,
+            fetch_upo: true,
+            corrected_hashes: alloc::vec![Some(corrected_sha256)],
         }
     }
 
@@ -339,6 +361,9 @@ impl Operation for OnlineOp {
                 let mut req = key.encrypt_invoice(&self.send.invoices[i]);
                 if self.send.offline_mode {
                     req = req.offline();
+                }
+                if let Some(Some(h)) = self.send.corrected_hashes.get(i) {
+                    req = req.technical_correction(h);
                 }
                 let body: Value = serde_json::from_str(&req.to_json())
                     .map_err(|e| Error::new(ErrorCode::JsonSyntax, "", format!("{e}")))?;

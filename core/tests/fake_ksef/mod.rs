@@ -100,6 +100,8 @@ pub struct Fake {
     pub processing_polls: u32,
     /// `offlineMode` of every invoice sent, in order.
     pub offline_flags: Vec<bool>,
+    /// `hashOfCorrectedInvoice` of every invoice sent, in order.
+    pub corrected_hashes: Vec<Option<String>>,
 }
 
 impl Fake {
@@ -131,6 +133,7 @@ impl Fake {
             rng: 1,
             processing_polls: 0,
             offline_flags: Vec::new(),
+            corrected_hashes: Vec::new(),
         }
     }
 
@@ -350,6 +353,8 @@ impl Fake {
                 let sref = segs[2].to_string();
                 let reqd = SendInvoiceRequest::from_json(&body.to_string()).unwrap();
                 self.offline_flags.push(reqd.offline_mode);
+                self.corrected_hashes
+                    .push(reqd.hash_of_corrected_invoice.clone());
                 let n = self.next();
                 self.rng = self.rng.wrapping_mul(6364136223846793005).wrapping_add(n);
                 let s = self.sessions.get_mut(&sref).unwrap();
