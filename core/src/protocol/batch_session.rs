@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorCode};
 use crate::http::{Method, Response};
 
 use super::batch::{PartSource, PreparedBatch};
-use super::client::{api_ok, encryption_json, unknown_public_key, Event};
+use super::client::{api_ok, encryption_json, Event};
 use super::online::{FormCode, InvoiceOutcome, SessionResult};
 use super::ops::{check_upo, Call, Cx, InvoiceStatus, Operation, Output, SessionStatus, Step};
 use super::session;
@@ -225,12 +225,12 @@ impl Operation for BatchOp {
                     }
                 }
             }
-            State::Done => Ok(Step::Done(Output::Batch(BatchResult {
-                session: self.session.clone(),
-                status: session::final_status(&self.status)?,
-                invoices: core::mem::take(&mut self.outcomes),
-                session_upo: core::mem::take(&mut self.session_upo),
-            }))),
+            State::Done => Ok(Step::Done(Output::Batch(SessionResult::take(
+                &self.session,
+                &self.status,
+                &mut self.outcomes,
+                &mut self.session_upo,
+            )?))),
         }
     }
 
@@ -271,9 +271,7 @@ impl BatchOp {
         match state {
             State::Open => {
                 let what = "POST /sessions/batch";
-                if unknown_public_key(&resp, cx.now_ms) && !self.retried_keys {
-                    self.retried_keys = true;
-                    *cx.refresh_keys = true;
+                if cx.keys_rotated(&resp, &mut self.retried_keys) {
                     self.state = State::Open;
                     return Ok(());
                 }

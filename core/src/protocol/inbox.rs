@@ -594,9 +594,7 @@ impl Operation for ExportOp {
         match self.state {
             ExportState::Start => {
                 let what = "POST /invoices/exports";
-                if super::client::unknown_public_key(&resp, cx.now_ms) && !self.retried_keys {
-                    self.retried_keys = true;
-                    *cx.refresh_keys = true;
+                if cx.keys_rotated(&resp, &mut self.retried_keys) {
                     return Ok(());
                 }
                 let resp = api_ok(resp, cx.now_ms, what)?;

@@ -213,6 +213,21 @@ pub struct SessionResult {
 pub type OnlineResult = SessionResult;
 
 impl SessionResult {
+    /// The result of a finished session, taking the outcomes and UPO pages collected.
+    pub(crate) fn take(
+        session: &str,
+        status: &Option<SessionStatus>,
+        outcomes: &mut Vec<InvoiceOutcome>,
+        session_upo: &mut Vec<Vec<u8>>,
+    ) -> Result<SessionResult, Error> {
+        Ok(SessionResult {
+            session: session.to_string(),
+            status: session::final_status(status)?,
+            invoices: core::mem::take(outcomes),
+            session_upo: core::mem::take(session_upo),
+        })
+    }
+
     /// The number of accepted invoices.
     pub fn accepted(&self) -> usize {
         self.invoices.iter().filter(|i| i.is_accepted()).count()
@@ -430,12 +445,12 @@ impl Operation for OnlineOp {
                     self.poll(cx)
                 }
             },
-            State::Done => Ok(Step::Done(Output::Online(OnlineResult {
-                session: self.session.clone(),
-                status: session::final_status(&self.status)?,
-                invoices: core::mem::take(&mut self.outcomes),
-                session_upo: core::mem::take(&mut self.session_upo),
-            }))),
+            State::Done => Ok(Step::Done(Output::Online(SessionResult::take(
+                &self.session,
+                &self.status,
+                &mut self.outcomes,
+                &mut self.session_upo,
+            )?))),
         }
     }
 
@@ -461,10 +476,7 @@ impl Operation for OnlineOp {
         match self.state {
             State::Open => {
                 let what = "POST /sessions/online";
-                if super::client::unknown_public_key(&resp, cx.now_ms) && !self.retried_keys {
-                    // 21470: the key we wrapped with was rotated out: fetch the list again.
-                    self.retried_keys = true;
-                    *cx.refresh_keys = true;
+                if cx.keys_rotated(&resp, &mut self.retried_keys) {
                     return Ok(());
                 }
                 let resp = api_ok(resp, cx.now_ms, what)?;

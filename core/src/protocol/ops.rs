@@ -147,6 +147,18 @@ impl Cx<'_> {
         Ok(self.now_ms.saturating_add(self.cfg.poll_interval_ms))
     }
 
+    /// A `400/21470` answer (the `publicKeyId` we wrapped a key with was rotated out): asks
+    /// the client to fetch the keys again, once per operation (`retried` remembers). True
+    /// when the operation should simply poll again (and wrap its key anew).
+    pub(crate) fn keys_rotated(&mut self, resp: &Response, retried: &mut bool) -> bool {
+        if *retried || !super::client::unknown_public_key(resp, self.now_ms) {
+            return false;
+        }
+        *retried = true;
+        *self.refresh_keys = true;
+        true
+    }
+
     pub(crate) fn deadline(&self) -> u64 {
         self.now_ms.saturating_add(self.cfg.max_wait_ms)
     }
