@@ -18,7 +18,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # `make test` runs its steps in the order listed, never in parallel.
 .NOTPARALLEL:
-.PHONY: json-schema-check venv openapi-selftest openapi-check help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench gen gen-check
+.PHONY: header c-lib c-test json-schema-check venv openapi-selftest openapi-check help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench gen gen-check
 
 help:
 	@echo 'make test         deps, gen-check, fmt-check, clippy, cargo-test, nostd-check, xsd-check, json-schema-check, openapi-check (what CI runs)'
@@ -41,12 +41,15 @@ help:
 
 # openapi-check reads what cargo-test's end-to-end tests recorded into $(OPENAPI_OUT): it
 # must come after cargo-test (the steps run in the order listed).
-test: deps gen-check fmt-check clippy cargo-test nostd-check xsd-check json-schema-check openapi-check
+test: deps gen-check fmt-check clippy cargo-test c-test nostd-check xsd-check json-schema-check openapi-check
 
 deps:
 	command -v xmllint >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y libxml2-utils)
 	command -v xmlsec1 >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y xmlsec1)
 	command -v zbarimg >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools)
+	command -v gcc >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y gcc libc6-dev)
+	command -v valgrind >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind)
+	command -v pkg-config >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y pkg-config)
 	command -v openssl >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y openssl)
 	cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
@@ -80,6 +83,22 @@ clippy:
 cargo-test:
 	rm -rf $(XSD_OUT) $(OPENAPI_OUT)
 	cargo test
+
+# include/ksef.h and include/ksef_php.h from the code (cbindgen + the shared error table);
+# `cargo test -p ksef-ffi --test header` (part of cargo-test) fails when they drift.
+header:
+	KSEF_BLESS=1 cargo test -q -p ksef-ffi --test header
+
+# The C ABI as shared and static library with a pkg-config file (target/release/pkgconfig).
+c-lib:
+	cargo build --release -q -p ksef-ffi
+	mkdir -p target/release/pkgconfig
+	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|' ffi-c/ksef.pc.in > target/release/pkgconfig/ksef.pc
+
+# The C tests and examples (-std=c11 -Wall -Wextra -Werror, against the committed header)
+# under valgrind, with a loopback simulator.
+c-test:
+	KSEF_SPEC='$(SPEC)' ffi-c/tests/c/run.sh
 
 # A no_std + no_main binary linking the core with default features off: it fails
 # to build if std leaks into the core, and exits non-zero if a check fails.

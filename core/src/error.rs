@@ -195,6 +195,14 @@ pub enum ErrorCode {
     /// An offline-queue snapshot cannot be read (not CBOR/JSON of this shape, another
     /// version, inconsistent content).
     OfflineSnapshotInvalid = 703,
+    // 90x: the bindings (C ABI, Python, Node)
+    /// A required pointer argument is NULL (C ABI), or a required argument is missing.
+    NullArgument = 900,
+    /// An argument is out of its range: an unknown enum value, a flag combination, a size.
+    InvalidArgument = 901,
+    /// An internal error was caught at the binding boundary (a panic); the call did nothing
+    /// the caller can rely on. Please report it.
+    Panic = 902,
 }
 
 impl ErrorCode {
@@ -284,6 +292,9 @@ impl ErrorCode {
             Self::OfflineUnknownInvoice => "offline_unknown_invoice",
             Self::OfflineState => "offline_state",
             Self::OfflineSnapshotInvalid => "offline_snapshot_invalid",
+            Self::NullArgument => "null_argument",
+            Self::InvalidArgument => "invalid_argument",
+            Self::Panic => "panic",
         }
     }
 
@@ -367,6 +378,9 @@ impl ErrorCode {
         Self::OfflineUnknownInvoice,
         Self::OfflineState,
         Self::OfflineSnapshotInvalid,
+        Self::NullArgument,
+        Self::InvalidArgument,
+        Self::Panic,
     ];
 }
 
