@@ -13,6 +13,7 @@ pub mod codes;
 // The helpers for the modules still to come (invoice, client, paired, offline).
 #[allow(dead_code)]
 pub mod common;
+pub mod client;
 pub mod ids;
 
 pub use common::ksef_result;

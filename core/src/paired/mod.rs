@@ -19,5 +19,5 @@ pub mod machine;
 pub mod nbp;
 pub mod numbering;
 pub mod order;
-mod reader;
+pub(crate) mod reader;
 pub mod rules;

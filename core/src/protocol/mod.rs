@@ -55,6 +55,7 @@ pub mod onboarding;
 pub mod online;
 mod ops;
 mod session;
+pub mod settings;
 pub mod upo;
 mod wire;
 
@@ -73,6 +74,7 @@ pub use onboarding::{
 };
 pub use online::{FormCode, InvoiceOutcome, OnlineResult, OnlineSend, SessionResult};
 pub use ops::{InvoiceStatus, Output, SessionStatus, UpoPageRef, UpoRef};
+pub use settings::ClientSettings;
 pub use wire::{SecretString, StatusInfo};
 
 impl Client {
