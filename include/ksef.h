@@ -132,6 +132,30 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Makes a client from settings JSON (see `ksef::protocol::settings`: `environment` or
+ * `base_url`; `nip` or `context`; `ksef_token` or `certificate_pem` + `private_key_pem`;
+ * optional `poll_interval_ms`, `max_wait_ms`, `timeout_ms`, `no_proxy`) into
+ * `*client_out`. Nothing is sent yet. Errors name the key (`KSEF_ERR_INVALID_VALUE`,
+ * `KSEF_ERR_JSON_SYNTAX`, `KSEF_ERR_CRYPTO_KEY`, `KSEF_ERR_CERTIFICATE`); the token and key
+ * never appear in them. Free with `ksef_client_free`. Thread-safe.
+ *
+ * # Safety
+ * `settings_json` points to `settings_len` readable bytes; `client_out` is writable.
+ */
+ksef_result ksef_client_new(const char *settings_json,
+                            size_t settings_len,
+                            ksef_client **client_out);
+
+/**
+ * Frees a client; NULL is accepted. Does not end the KSeF session (see
+ * `ksef_client_logout`).
+ *
+ * # Safety
+ * `client` is NULL or a live client, not used afterwards.
+ */
+void ksef_client_free(ksef_client *client);
+
+/**
  * The bytes of a buffer (followed by a NUL that the length does not count). NULL for a
  * NULL buffer. Valid until the buffer is freed. Thread-safe for distinct buffers.
  *
@@ -219,30 +243,6 @@ const char *ksef_result_name(ksef_result code);
  * The library version (`"0.1.0"`), a static NUL-terminated string. Thread-safe.
  */
 const char *ksef_version(void);
-
-/**
- * Makes a client from settings JSON (see `ksef::protocol::settings`: `environment` or
- * `base_url`; `nip` or `context`; `ksef_token` or `certificate_pem` + `private_key_pem`;
- * optional `poll_interval_ms`, `max_wait_ms`, `timeout_ms`, `no_proxy`) into
- * `*client_out`. Nothing is sent yet. Errors name the key (`KSEF_ERR_INVALID_VALUE`,
- * `KSEF_ERR_JSON_SYNTAX`, `KSEF_ERR_CRYPTO_KEY`, `KSEF_ERR_CERTIFICATE`); the token and key
- * never appear in them. Free with `ksef_client_free`. Thread-safe.
- *
- * # Safety
- * `settings_json` points to `settings_len` readable bytes; `client_out` is writable.
- */
-ksef_result ksef_client_new(const char *settings_json,
-                            size_t settings_len,
-                            ksef_client **client_out);
-
-/**
- * Frees a client; NULL is accepted. Does not end the KSeF session (see
- * `ksef_client_logout`).
- *
- * # Safety
- * `client` is NULL or a live client, not used afterwards.
- */
-void ksef_client_free(ksef_client *client);
 
 /**
  * Checks a NIP (10 digits, checksum; separators `-` and spaces are refused: use the plain
