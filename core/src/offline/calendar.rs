@@ -92,10 +92,92 @@ pub fn add_business_days(d: Date, n: u32) -> Option<Date> {
     Some(d)
 }
 
+/// The last Sunday of `month` in `year`.
+fn last_sunday(year: u16, month: u8) -> Option<Date> {
+    let last = Date::new(year, month, 31)?;
+    // weekday: 1 = Monday .. 7 = Sunday
+    last.add_days(-i64::from(last.weekday() % 7))
+}
+
+/// The offset of Polish time (Europe/Warsaw) from UTC at the instant `unix_seconds`, in
+/// seconds: 7200 (CEST) from the last Sunday of March 01:00 UTC to the last Sunday of
+/// October 01:00 UTC, 3600 (CET) otherwise — the EU summer-time rule Poland follows.
+/// `None` outside years 1..=9999.
+pub fn warsaw_offset_seconds(unix_seconds: i64) -> Option<i64> {
+    let day = Date::new(1970, 1, 1)?.add_days(unix_seconds.div_euclid(86_400))?;
+    let start = last_sunday(day.year(), 3)?.days_since_epoch() * 86_400 + 3_600;
+    let end = last_sunday(day.year(), 10)?.days_since_epoch() * 86_400 + 3_600;
+    Some(if (start..end).contains(&unix_seconds) {
+        7_200
+    } else {
+        3_600
+    })
+}
+
+/// The calendar day in Poland at the instant `unix_seconds` (what counts for a legal
+/// deadline: an invoice received by KSeF at 23:30 UTC on 31 March was received on 1 April).
+pub fn warsaw_date(unix_seconds: i64) -> Option<Date> {
+    let local = unix_seconds.checked_add(warsaw_offset_seconds(unix_seconds)?)?;
+    Date::new(1970, 1, 1)?.add_days(local.div_euclid(86_400))
+}
+
+/// [`warsaw_date`] of an ISO-8601 date-time as KSeF writes it (`acquisitionDate`:
+/// `2025-07-08T10:15:00.123+00:00`; no offset is read as UTC). `None` when it does not parse.
+pub fn warsaw_date_of(date_time: &str) -> Option<Date> {
+    let t: crate::model::DateTime = date_time.parse().ok()?;
+    warsaw_date(t.unix_seconds())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn polish_local_dates() {
+        // CET in winter: 23:30 UTC is 00:30 the next day.
+        assert_eq!(
+            warsaw_date_of("2026-01-14T23:30:00Z"),
+            Some(d("2026-01-15"))
+        );
+        assert_eq!(
+            warsaw_date_of("2026-01-14T22:59:59Z"),
+            Some(d("2026-01-14"))
+        );
+        // CEST in summer: 22:00 UTC is midnight.
+        assert_eq!(
+            warsaw_date_of("2025-07-08T21:59:59+00:00"),
+            Some(d("2025-07-08"))
+        );
+        assert_eq!(
+            warsaw_date_of("2025-07-08T22:00:00.5+00:00"),
+            Some(d("2025-07-09"))
+        );
+        // Offsets are honoured.
+        assert_eq!(
+            warsaw_date_of("2025-07-09T01:00:00+02:00"),
+            Some(d("2025-07-09"))
+        );
+        // The switch days: 2026-03-29 01:00 UTC and 2026-10-25 01:00 UTC.
+        let t = |s: &str| s.parse::<crate::model::DateTime>().unwrap().unix_seconds();
+        assert_eq!(
+            warsaw_offset_seconds(t("2026-03-29T00:59:59Z")),
+            Some(3_600)
+        );
+        assert_eq!(
+            warsaw_offset_seconds(t("2026-03-29T01:00:00Z")),
+            Some(7_200)
+        );
+        assert_eq!(
+            warsaw_offset_seconds(t("2026-10-25T00:59:59Z")),
+            Some(7_200)
+        );
+        assert_eq!(
+            warsaw_offset_seconds(t("2026-10-25T01:00:00Z")),
+            Some(3_600)
+        );
+        assert_eq!(warsaw_date_of("not a date"), None);
+    }
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()

@@ -91,6 +91,16 @@ pub(crate) mod opt_date_cbor {
         }
     }
 
+    /// A missing field decodes as `None` (fields added in later builds).
+    pub(crate) fn nil() -> Option<Option<Date>> {
+        Some(None)
+    }
+
+    /// `None` may be left out.
+    pub(crate) fn is_nil(d: &Option<Date>) -> bool {
+        d.is_none()
+    }
+
     pub(crate) fn decode<Ctx>(d: &mut Decoder<'_>, ctx: &mut Ctx) -> Result<Option<Date>, DecErr> {
         if d.datatype()? == Type::Null {
             d.null()?;

@@ -176,6 +176,12 @@ pub struct OfflineInvoice {
     /// For a rejected invoice: the id of its technical correction.
     #[n(11)]
     pub corrected_by: Option<String>,
+    /// For an accepted invoice: the day KSeF received it (its `acquisitionDate`, in Polish
+    /// time) — what decides whether the deadline was met.
+    #[n(12)]
+    #[cbor(with = "opt_date_cbor", has_nil)]
+    #[serde(default, with = "opt_date_serde")]
+    pub received: Option<Date>,
 }
 
 impl fmt::Debug for OfflineInvoice {
@@ -205,6 +211,11 @@ impl OfflineInvoice {
             Status::Accepted { ksef_number } => Some(ksef_number),
             _ => None,
         }
+    }
+
+    /// True when the invoice reached KSeF after its deadline (by its received date).
+    pub fn missed_deadline(&self) -> bool {
+        matches!((self.received, self.deadline), (Some(r), Some(d)) if r > d)
     }
 
     /// Where the invoice stands against its deadline on `today`; an invoice no longer open
@@ -295,7 +306,7 @@ impl OfflineQueue {
         self.invoices.iter().find(|i| i.hash == h)
     }
 
-    fn get_mut(&mut self, id: &str) -> Result<&mut OfflineInvoice, Error> {
+    pub(crate) fn get_mut(&mut self, id: &str) -> Result<&mut OfflineInvoice, Error> {
         self.invoices
             .iter_mut()
             .find(|i| i.id == id)
@@ -382,6 +393,7 @@ impl OfflineQueue {
             status: Status::Pending,
             corrects: None,
             corrected_by: None,
+            received: None,
         })
     }
 

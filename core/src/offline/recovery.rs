@@ -1,5 +1,8 @@
-//! Sending the queue on recovery through the protocol client: one online session with
-//! `offlineMode: true`, invoices oldest deadline first, outcomes mapped back by invoice hash.
+//! Sending the queue on recovery through the protocol client: an online session
+//! ([`OfflineQueue::plan_online`]) or a batch session ([`OfflineQueue::plan_batch`]) with
+//! `offlineMode: true`, invoices oldest deadline first, outcomes mapped back by position and
+//! checked by invoice hash; technical corrections one at a time
+//! ([`OfflineQueue::plan_correction`]).
 //!
 //! The protocol client stays sans-IO: [`OfflineQueue::plan_online`] gives the
 //! [`OnlineSend`] to start with [`crate::protocol::Client::send_online`]; the host pumps the
@@ -10,15 +13,12 @@
 //! again: KSeF answers 440 (duplicate) for those it already holds, which is recorded as a
 //! rejection carrying the KSeF number of the original, for the host to confirm (a duplicate
 //! is judged by seller and invoice number, not by bytes).
-//!
-//! Technical corrections are not planned here: the online operation of the protocol client
-//! does not yet carry `hashOfCorrectedInvoice` (send them with
-//! [`crate::crypto::session::SendInvoiceRequest::technical_correction`]).
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::calendar::warsaw_date_of;
 use super::queue::{OfflineQueue, Status};
 use crate::error::{Error, ErrorCode};
 use crate::model::{Date, SchemaVersion};
@@ -33,6 +33,33 @@ pub struct OnlinePlan {
     pub send: OnlineSend,
 }
 
+/// What [`OfflineQueue::plan_batch`] chose to send in one batch session.
+#[derive(Debug, Clone)]
+pub struct BatchPlan {
+    /// The structure of every invoice of the batch.
+    pub form: FormCode,
+    /// The queue ids, in batch order.
+    pub ids: Vec<String>,
+    /// The file name of each invoice inside the ZIP, in batch order.
+    pub names: Vec<String>,
+    /// The exact bytes of each invoice, in batch order.
+    pub invoices: Vec<Vec<u8>>,
+}
+
+impl BatchPlan {
+    /// `(name, bytes)` pairs for [`crate::protocol::batch::prepare_batch`].
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.invoices.iter().map(Vec::as_slice))
+    }
+}
+
+struct SessionIds<'a> {
+    ids: &'a [String],
+}
+
 /// What one recovery session did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecoveryReport {
@@ -44,7 +71,8 @@ pub struct RecoveryReport {
     pub open: Vec<String>,
     /// Not sent at all (the session ended before them); still pending.
     pub not_sent: Vec<String>,
-    /// Accepted after their deadline (by `today`).
+    /// Accepted after their deadline (by KSeF's `acquisitionDate` in Polish time, or
+    /// `today` when KSeF did not report one).
     pub missed_deadline: Vec<String>,
 }
 
@@ -57,6 +85,55 @@ impl OfflineQueue {
     /// (`Fa3`/`Fa2`, one structure per session), oldest deadline first, sent byte for byte
     /// with `offlineMode: true`. `None` when nothing of that form is pending.
     pub fn plan_online(&self, form: FormCode, max: usize) -> Option<OnlinePlan> {
+        let (ids, invoices) = self.pending_of(form, max);
+        if ids.is_empty() {
+            return None;
+        }
+        Some(OnlinePlan {
+            ids,
+            send: OnlineSend::new(form, invoices).offline(true),
+        })
+    }
+
+    /// The next batch session of the recovery (for many invoices): up to `max` pending
+    /// invoices of `form`, oldest deadline first, with their file names inside the ZIP
+    /// (`<id>.xml`, made safe). Package them with [`crate::protocol::batch::prepare_batch`]
+    /// (or its parallel form), send a [`crate::protocol::BatchSend`] with `offline_mode =
+    /// true`, and record the result with [`OfflineQueue::apply_batch`]. Technical
+    /// corrections never go in a batch (KSeF takes them in online sessions only).
+    pub fn plan_batch(&self, form: FormCode, max: usize) -> Option<BatchPlan> {
+        let (ids, invoices) = self.pending_of(form, max);
+        if ids.is_empty() {
+            return None;
+        }
+        let names = ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| {
+                let safe: String = id
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                // the position keeps names unique even when two ids map to one safe name
+                format!("{:05}-{safe}.xml", n + 1)
+            })
+            .collect();
+        Some(BatchPlan {
+            form,
+            ids,
+            names,
+            invoices,
+        })
+    }
+
+    /// Pending invoices of `form` (not technical corrections), oldest deadline first.
+    fn pending_of(&self, form: FormCode, max: usize) -> (Vec<String>, Vec<Vec<u8>>) {
         let want = match form {
             FormCode::Fa3 => SchemaVersion::Fa3,
             FormCode::Fa2 => SchemaVersion::Fa2,
@@ -67,7 +144,7 @@ impl OfflineQueue {
             if ids.len() >= max {
                 break;
             }
-            if inv.corrects.is_some() {
+            if inv.corrects.is_some() || !matches!(inv.status, Status::Pending) {
                 continue;
             }
             // The bytes parsed at issue; the schema decides the session's form code.
@@ -78,13 +155,7 @@ impl OfflineQueue {
             ids.push(inv.id.clone());
             invoices.push(inv.xml.clone());
         }
-        if ids.is_empty() {
-            return None;
-        }
-        Some(OnlinePlan {
-            ids,
-            send: OnlineSend::new(form, invoices).offline(true),
-        })
+        (ids, invoices)
     }
 
     /// The session of a pending technical correction `id` (queued with
@@ -112,13 +183,37 @@ impl OfflineQueue {
     /// invoices still processing. Each outcome is matched to its invoice by position and
     /// checked by hash: when KSeF reports an `invoiceHash`, it must be the hash of the queued
     /// bytes (the hash in KOD I), otherwise nothing is recorded and the error is
-    /// `IntegrityCheck`. `today` decides which accepted invoices missed their deadline.
+    /// `IntegrityCheck`. An accepted invoice's received day is KSeF's `acquisitionDate` (Polish
+    /// calendar day), or `today` when KSeF reports none; it decides whether the deadline was
+    /// missed.
     pub fn apply_online(
         &mut self,
         plan: &OnlinePlan,
         result: &SessionResult,
         today: Date,
     ) -> Result<RecoveryReport, Error> {
+        self.apply_session(&plan.ids, result, today)
+    }
+
+    /// Record the result of the batch session made from `plan` (outcomes are matched by
+    /// their position in the batch, which the protocol client maps back from
+    /// `invoiceFileName`), as [`OfflineQueue::apply_online`] does.
+    pub fn apply_batch(
+        &mut self,
+        plan: &BatchPlan,
+        result: &SessionResult,
+        today: Date,
+    ) -> Result<RecoveryReport, Error> {
+        self.apply_session(&plan.ids, result, today)
+    }
+
+    fn apply_session(
+        &mut self,
+        ids: &[String],
+        result: &SessionResult,
+        today: Date,
+    ) -> Result<RecoveryReport, Error> {
+        let plan = SessionIds { ids };
         if result.invoices.len() != plan.ids.len() {
             return Err(recovery_error(
                 "invoices",
@@ -187,11 +282,17 @@ impl OfflineQueue {
                         self.mark_sent(id, "")?;
                     }
                     self.mark_accepted(id, n)?;
-                    let late = self
-                        .get(id)
-                        .and_then(|i| i.deadline)
-                        .is_some_and(|d| today > d);
-                    if late {
+                    // The legal receipt is KSeF's acquisitionDate (Polish calendar day);
+                    // `today` only when KSeF did not report it.
+                    let received = o
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.acquisition_date.as_deref())
+                        .and_then(warsaw_date_of)
+                        .unwrap_or(today);
+                    let inv = self.get_mut(id)?;
+                    inv.received = Some(received);
+                    if inv.missed_deadline() {
                         report.missed_deadline.push(id.into());
                     }
                     report.accepted.push((id.into(), n.clone()));
