@@ -77,8 +77,11 @@ usage:
                                            queue an offline invoice (bytes fixed): id, hash, deadline, KOD I, KOD II
   ksef offline list --state QUEUE.json [--today YYYY-MM-DD] [--json]
                                            queued offline invoices: id, status, mode, deadline
-  ksef offline send --state QUEUE.json [--today YYYY-MM-DD] CONNECTION
-                                           send pending ones (offlineMode, oldest deadline first): ID<TAB>KSEF_NUMBER
+  ksef offline send --state QUEUE.json [--today YYYY-MM-DD] [--batch] CONNECTION
+                                           send pending ones (offlineMode, oldest deadline first; online or
+                                           batch sessions), then technical corrections: ID<TAB>KSEF_NUMBER
+  ksef offline correct FIXED.xml --state QUEUE.json --id REJECTED_ID [--as NEW_ID]
+                                           queue the technical correction of a rejected offline invoice
   ksef offline failure --state QUEUE.json --failure ANNOUNCED..ENDED
                                            record a KSeF failure announcement: open deadlines move (ID<TAB>OLD -> NEW)
   ksef cert enroll --name N [--type offline|authentication] --out-key K.pem --out-cert C.pem CONNECTION

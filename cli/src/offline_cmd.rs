@@ -6,7 +6,7 @@ use std::path::Path;
 use ksef::crypto::{Certificate, PrivateKey};
 use ksef::model::Date;
 use ksef::offline::deadline::{self, DeadlineStatus, Failure, Mode};
-use ksef::offline::queue::{Kod2Signer, OfflineQueue};
+use ksef::offline::queue::{Kod2Signer, OfflineQueue, Status};
 use ksef::qr::ContextType;
 use ksef::Environment;
 
@@ -26,11 +26,12 @@ pub(crate) fn run(cmd: &str, args: &[String]) -> Option<Result<(), Fail>> {
         Some((sub, rest)) if sub == "list" => list(rest),
         Some((sub, rest)) if sub == "send" => send(rest),
         Some((sub, rest)) if sub == "failure" => announce(rest),
+        Some((sub, rest)) if sub == "correct" => correct(rest),
         Some((sub, _)) => Err(usage(&format!(
-            "unknown offline command `{sub}` (deadline, issue, list, send or failure)"
+            "unknown offline command `{sub}` (deadline, issue, list, send, correct or failure)"
         ))),
         None => Err(usage(
-            "offline needs `deadline`, `issue`, `list`, `send` or `failure`",
+            "offline needs `deadline`, `issue`, `list`, `send`, `correct` or `failure`",
         )),
     })
 }
@@ -375,6 +376,45 @@ fn list(args: &[String]) -> Result<(), Fail> {
     write_stdout(out.as_bytes())
 }
 
+/// `ksef offline correct FIXED.xml --state QUEUE.json --id REJECTED [--as NEW_ID]`: queue
+/// the technical correction of an offline invoice KSeF rejected (the fixed bytes, sent by the
+/// next `ksef offline send` alone in an online session with `hashOfCorrectedInvoice` = the
+/// rejected invoice's hash). Prints the new id and its hash.
+fn correct(args: &[String]) -> Result<(), Fail> {
+    let a = crate::args::split_flags(args, &["--state", "--id", "--as"], &[])?;
+    let file = match a.files.as_slice() {
+        [f] => f,
+        _ => {
+            return Err(usage(
+                "offline correct needs exactly one file: the fixed invoice XML",
+            ))
+        }
+    };
+    let (mut state, mut rejected, mut new_id) = (None, None, None);
+    for (name, v) in a.options {
+        match name.as_str() {
+            "--state" => state = Some(v),
+            "--id" => rejected = Some(v),
+            _ => new_id = Some(v),
+        }
+    }
+    let state = state.ok_or_else(|| usage("--state QUEUE.json is needed"))?;
+    let rejected = rejected.ok_or_else(|| usage("--id REJECTED_ID is needed"))?;
+    let new_id = new_id.unwrap_or_else(|| format!("{rejected}-tc"));
+    let mut q = load(&state, None)?;
+    let xml = read_input(file)?;
+    let inv = q
+        .technical_correction(&rejected, &new_id, &xml)
+        .map_err(|e| Fail(net::error_line(&e), 2))?;
+    let line = format!(
+        "{}	{}	corrects {rejected}
+",
+        inv.id, inv.hash
+    );
+    save(&state, &q)?;
+    write_stdout(line.as_bytes())
+}
+
 /// Today's date (UTC) from the system clock, when `--today` is not given.
 fn system_today() -> Result<Date, Fail> {
     let now = std::time::SystemTime::now()
@@ -386,13 +426,17 @@ fn system_today() -> Result<Date, Fail> {
         .ok_or_else(|| Fail("the system clock is out of range".into(), 2))
 }
 
-/// `ksef offline send --state QUEUE.json [--today D] CONNECTION`: every pending invoice in
-/// one online session per structure (FA(3), FA(2)), oldest deadline first, `offlineMode`
-/// set; the state file is saved after each session.
+/// `ksef offline send --state QUEUE.json [--today D] [--batch] CONNECTION`: every pending
+/// invoice in one online (or batch) session per structure (FA(3), FA(2)), oldest deadline
+/// first, `offlineMode` set; the state file is saved after each session. Pending technical
+/// corrections are then sent one per online session.
 fn send(args: &[String]) -> Result<(), Fail> {
     let mut allowed = net::OPTIONS.to_vec();
     allowed.extend(["--state", "--today"]);
-    let a = crate::args::split_flags(args, &allowed, net::FLAGS)?;
+    let mut flags = net::FLAGS.to_vec();
+    flags.push("--batch");
+    let a = crate::args::split_flags(args, &allowed, &flags)?;
+    let batch = a.flag("--batch");
     if a.flag("--help") {
         return write_stdout(format!("{}\n", net::HELP).as_bytes());
     }
@@ -421,8 +465,48 @@ fn send(args: &[String]) -> Result<(), Fail> {
     let mut c = conn.connect()?;
     let mut out = String::new();
     let mut refused = 0;
+    // Batch sessions hold up to 10,000 invoices each; online sessions take them all.
+    let max = if batch { 10_000 } else { usize::MAX };
+    let mut sessions = Vec::new();
     for form in [FormCode::Fa3, FormCode::Fa2] {
-        let Some(plan) = q.plan_online(form, usize::MAX) else {
+        loop {
+            let (result, report, count) = if batch {
+                let Some(plan) = q.plan_batch(form, max) else {
+                    break;
+                };
+                let result =
+                    crate::send_cmd::send_batch_entries(&mut c, form, plan.entries(), true)?;
+                let report = q.apply_batch(&plan, &result, today)?;
+                (result, report, plan.ids.len())
+            } else {
+                let Some(plan) = q.plan_online(form, max) else {
+                    break;
+                };
+                let start = |cl: &mut ksef::protocol::Client| cl.send_online(plan.send.clone());
+                let Output::Online(result) = c.run(start)? else {
+                    return Err(Fail("unexpected result of the online session".into(), 2));
+                };
+                let report = q.apply_online(&plan, &result, today)?;
+                (result, report, plan.ids.len())
+            };
+            save(&state, &q)?;
+            let stuck = report.not_sent.len() + report.open.len() == count;
+            sessions.push((result, report, count));
+            // nothing moved: do not send the same invoices again in this run
+            if stuck || !batch {
+                break;
+            }
+        }
+    }
+    // Technical corrections: one per online session, as KSeF requires.
+    let corrections: Vec<String> = q
+        .invoices()
+        .iter()
+        .filter(|i| i.corrects.is_some() && matches!(i.status, Status::Pending))
+        .map(|i| i.id.clone())
+        .collect();
+    for id in corrections {
+        let Some(plan) = q.plan_correction(&id) else {
             continue;
         };
         let start = |cl: &mut ksef::protocol::Client| cl.send_online(plan.send.clone());
@@ -431,6 +515,9 @@ fn send(args: &[String]) -> Result<(), Fail> {
         };
         let report = q.apply_online(&plan, &result, today)?;
         save(&state, &q)?;
+        sessions.push((result, report, 1));
+    }
+    for (result, report, count) in sessions {
         for (id, n) in &report.accepted {
             out.push_str(&format!("{id}\t{n}\n"));
         }
@@ -452,7 +539,7 @@ fn send(args: &[String]) -> Result<(), Fail> {
             "session {}: {} of {} accepted",
             result.session,
             report.accepted.len(),
-            plan.ids.len()
+            count
         );
     }
     c.close();

@@ -290,6 +290,30 @@ fn send_batch(
     invoices: &[&Item],
     offline: bool,
 ) -> Result<ksef::protocol::BatchResult, Fail> {
+    let names: Vec<String> = invoices
+        .iter()
+        .enumerate()
+        .map(|(i, it)| entry_name(i, &it.path))
+        .collect();
+    send_batch_entries(
+        c,
+        form,
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(invoices.iter().map(|it| it.bytes.as_slice())),
+        offline,
+    )
+}
+
+/// Packages `(name, bytes)` entries in a temporary directory (encrypted parts, removed
+/// afterwards) and sends them in one batch session.
+pub(crate) fn send_batch_entries<'a>(
+    c: &mut net::Conn,
+    form: FormCode,
+    entries: impl Iterator<Item = (&'a str, &'a [u8])>,
+    offline: bool,
+) -> Result<ksef::protocol::BatchResult, Fail> {
     let mut tag = [0u8; 8];
     OsRng
         .try_fill_bytes(&mut tag)
@@ -299,16 +323,8 @@ fn send_batch(
     let result = (|| {
         let key = SessionKey::generate(&mut OsRng);
         let mut parts = FileParts::new(&dir).map_err(|e| Fail(error_line(&e), 2))?;
-        let prepared = prepare_batch(
-            invoices
-                .iter()
-                .enumerate()
-                .map(|(i, it)| (entry_name(i, &it.path), it.bytes.as_slice())),
-            &key,
-            &BatchOptions::default(),
-            &mut parts,
-        )
-        .map_err(|e: Error| Fail(error_line(&e), 2))?;
+        let prepared = prepare_batch(entries, &key, &BatchOptions::default(), &mut parts)
+            .map_err(|e: Error| Fail(error_line(&e), 2))?;
         let mut send = BatchSend::new(form, prepared, key, Box::new(parts));
         send.offline_mode = offline;
         let op_start = |cl: &mut ksef::protocol::Client| cl.send_batch(send);

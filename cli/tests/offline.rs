@@ -296,12 +296,14 @@ fn send_recovers_the_queue_against_the_simulator() {
         let n = l.split('\t').nth(1).unwrap();
         assert!(ksef::id::KsefNumber::parse(n).is_ok(), "{l}");
     }
-    assert!(
-        stderr(&o).contains("off-2 reached KSeF after its deadline"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(!stderr(&o).contains("off-1 reached"), "{}", stderr(&o));
+    // Lateness is judged by KSeF's acquisitionDate (today), not by --today: both are late.
+    for id in ["off-2", "off-1"] {
+        assert!(
+            stderr(&o).contains(&format!("{id} reached KSeF after its deadline")),
+            "{}",
+            stderr(&o)
+        );
+    }
     assert!(!stdout(&o).contains(TOKEN) && !stderr(&o).contains(TOKEN));
 
     let listed = ok(&ksef(&["offline", "list", "--state", state]));
@@ -309,4 +311,123 @@ fn send_recovers_the_queue_against_the_simulator() {
     // Nothing left: a second run sends nothing.
     let again = ok(&send("2026-02-17"));
     assert_eq!(again, "");
+}
+
+#[test]
+fn batch_send_then_a_technical_correction() {
+    use ksef_sim::{Sim, SimConfig};
+    const NIP: &str = "9999999999";
+    const TOKEN: &str = "offline-cli-token-batch";
+    let sim = Sim::start(SimConfig::default().with_ksef_token(NIP, TOKEN)).expect("sim");
+    let state = tmp("batch-queue.json");
+    let _ = std::fs::remove_file(&state);
+    let state = state.to_str().unwrap();
+    let xml = std::fs::read_to_string(sample()).unwrap();
+    let issue = |n: usize, xml: &str| {
+        let p = tmp(&format!("batch-{n}.xml"));
+        std::fs::write(&p, xml).unwrap();
+        ok(&ksef(&[
+            "offline",
+            "issue",
+            p.to_str().unwrap(),
+            "--state",
+            state,
+            "--env",
+            "test",
+            "--mode",
+            "offline24",
+            "--date",
+            "2026-02-15",
+            "--id",
+            &format!("b-{n}"),
+        ]));
+    };
+    for n in 1..=3 {
+        issue(
+            n,
+            &xml.replace("<P_2>FV2026/02/150</P_2>", &format!("<P_2>FV/B/{n}</P_2>")),
+        );
+    }
+    // One with an issue date in the future: KSeF refuses it.
+    let bad = xml
+        .replace("<P_2>FV2026/02/150</P_2>", "<P_2>FV/B/4</P_2>")
+        .replace("<P_1>2026-02-15</P_1>", "<P_1>2049-02-15</P_1>");
+    issue(4, &bad);
+    let base = sim.base_url();
+    let send = |batch: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ksef"));
+        c.args([
+            "offline",
+            "send",
+            "--state",
+            state,
+            "--base-url",
+            &base,
+            "--nip",
+            NIP,
+            "--poll-interval",
+            "20",
+        ]);
+        if batch {
+            c.arg("--batch");
+        }
+        c.env("KSEF_TOKEN", TOKEN);
+        c.output().unwrap()
+    };
+    let o = send(true);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("b-") && !l.contains("error"))
+            .count(),
+        3,
+        "{out}"
+    );
+    assert!(out.lines().any(|l| l.starts_with("b-4\terror")), "{out}");
+    assert_eq!(sim.accepted_invoices().len(), 3);
+
+    // The technical correction of b-4 (same invoice, fixed date), sent alone online.
+    let fixed = tmp("batch-4-fixed.xml");
+    std::fs::write(
+        &fixed,
+        bad.replace("<P_1>2049-02-15</P_1>", "<P_1>2026-02-15</P_1>"),
+    )
+    .unwrap();
+    let line = ok(&ksef(&[
+        "offline",
+        "correct",
+        fixed.to_str().unwrap(),
+        "--state",
+        state,
+        "--id",
+        "b-4",
+    ]));
+    assert!(line.starts_with("b-4-tc\t"), "{line}");
+    // a second correction of the same invoice is refused
+    let again = ksef(&[
+        "offline",
+        "correct",
+        fixed.to_str().unwrap(),
+        "--state",
+        state,
+        "--id",
+        "b-4",
+        "--as",
+        "x",
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("already has the technical correction"),
+        "{}",
+        stderr(&again)
+    );
+    let o = send(true);
+    let out = ok(&o);
+    assert!(out.starts_with("b-4-tc\t"), "{out}");
+    let n = out.trim().split('\t').nth(1).unwrap();
+    assert!(ksef::id::KsefNumber::parse(n).is_ok(), "{out}");
+    assert_eq!(sim.accepted_invoices().len(), 4);
+    let listed = ok(&ksef(&["offline", "list", "--state", state]));
+    assert_eq!(listed.matches("\taccepted\t").count(), 4, "{listed}");
 }
