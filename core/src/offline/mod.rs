@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod availability;
 pub mod calendar;
 mod codec;
 pub mod deadline;

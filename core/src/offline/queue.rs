@@ -493,6 +493,16 @@ impl OfflineQueue {
         })
     }
 
+    /// Confirms that a rejection as a duplicate (KSeF status 440) is this invoice itself —
+    /// an earlier submission of the same bytes whose answer was lost — so it counts as
+    /// accepted with the original's KSeF number. Only from `Rejected` with code 440.
+    pub fn accept_duplicate(&mut self, id: &str, ksef_number: &str) -> Result<(), Error> {
+        let to = Status::Accepted {
+            ksef_number: ksef_number.to_string(),
+        };
+        self.transition(id, to, |s| matches!(s, Status::Rejected { code: 440, .. }))
+    }
+
     /// KSeF rejected it, or sending failed (from pending, sent or processing).
     pub fn mark_rejected(&mut self, id: &str, code: u32, message: &str) -> Result<(), Error> {
         let to = Status::Rejected {

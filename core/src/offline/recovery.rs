@@ -71,6 +71,11 @@ pub struct RecoveryReport {
     pub open: Vec<String>,
     /// Not sent at all (the session ended before them); still pending.
     pub not_sent: Vec<String>,
+    /// Rejected as duplicates (440) of an invoice KSeF already holds: (id, its KSeF
+    /// number). Also in `rejected`; a host that knows the original is this very invoice (its
+    /// own earlier submission whose answer was lost) confirms it with
+    /// [`OfflineQueue::accept_duplicate`].
+    pub duplicates: Vec<(String, String)>,
     /// Accepted after their deadline (by KSeF's `acquisitionDate` in Polish time, or
     /// `today` when KSeF did not report one).
     pub missed_deadline: Vec<String>,
@@ -308,6 +313,7 @@ impl OfflineQueue {
                     if let Some((_, original)) = o.status.as_ref().and_then(|s| s.original.as_ref())
                     {
                         msg = format!("{msg} (KSeF already holds {original})");
+                        report.duplicates.push((id.into(), original.clone()));
                     }
                     self.mark_rejected(id, code, &msg)?;
                     report.rejected.push((id.into(), code, msg));

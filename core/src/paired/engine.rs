@@ -20,6 +20,18 @@ use crate::model::{Date, DateTime, Decimal};
 use crate::protocol::{Client, Clock};
 use crate::retry::RetryPolicy;
 
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+use crate::crypto::PrivateKey;
+use crate::offline::availability::{mode_for, AutoOffline, KsefStatus};
+use crate::offline::deadline::Failure;
+use crate::offline::queue::{Kod2Signer, OfflineQueue};
+use crate::offline::recovery::OnlinePlan;
+use crate::protocol::{FormCode, Output};
+use crate::qr::{ContextType, InvoiceLink};
+use crate::Environment;
+
 use super::fakturownia::Account;
 use super::machine::{Mode, PairedDocs, PairedEvent, PairedMachine, PairedTransmitId};
 use super::nbp::{self, NbpRate};
@@ -91,6 +103,42 @@ struct EngineState {
     rates: Vec<(String, String, String, String)>,
     waiting: Vec<Waiting>,
     machine: String,
+    /// The offline queue (its own JSON snapshot), when offline issuing is on.
+    #[serde(default)]
+    offline: Option<String>,
+}
+
+/// The seller's offline KSeF certificate for KOD II: the login context, the certificate's
+/// serial (16 hex characters) and its private key (never in a snapshot or `Debug`).
+pub struct OfflineSigner {
+    /// The context type of the issuer's login (`Nip` for most shops).
+    pub context_type: ContextType,
+    /// The context value (the NIP).
+    pub context_value: String,
+    /// The serial number of the KSeF certificate of type `Offline`.
+    pub certificate_serial: String,
+    /// Its private key.
+    pub key: PrivateKey,
+}
+
+impl fmt::Debug for OfflineSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OfflineSigner")
+            .field("context_value", &self.context_value)
+            .field("certificate_serial", &self.certificate_serial)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Offline issuing of the engine: the queue, the KOD II signer, the recovery in flight.
+struct OfflineSide {
+    queue: OfflineQueue,
+    signer: Option<OfflineSigner>,
+    rng: ChaCha20Rng,
+    recovery: Option<(u64, OnlinePlan)>,
+    /// Jobs that could not be issued offline yet (no signer), reported once.
+    reported: alloc::collections::BTreeSet<String>,
 }
 
 fn trigger_code(t: Trigger) -> u8 {
@@ -122,6 +170,9 @@ pub struct Engine {
     nbp: Option<(u64, String, Date, bool)>,
     next_id: u64,
     errors: VecDeque<(String, Error)>,
+    offline: Option<OfflineSide>,
+    events: VecDeque<PairedEvent>,
+    seed: [u8; 32],
 }
 
 impl fmt::Debug for Engine {
@@ -163,6 +214,184 @@ impl Engine {
             nbp: None,
             next_id: 1,
             errors: VecDeque::new(),
+            offline: None,
+            events: VecDeque::new(),
+            seed,
+        }
+    }
+
+    /// Turns on offline issuing (see [`AutoOffline`]): when KSeF is unavailable, an order's
+    /// invoice is issued offline — its exact bytes queued with KOD I and KOD II (signed with
+    /// the [`OfflineSigner`] set by [`Engine::set_offline_signer`]) — and the order goes on:
+    /// in simultaneous mode the Fakturownia document is made at once and the KSeF number is
+    /// backfilled when [`Engine::recover_offline`] gets it accepted. The queue is part of the
+    /// snapshot; the policy and the signer are not: set them again after a restore.
+    pub fn with_offline(mut self, env: Environment, policy: AutoOffline) -> Engine {
+        let seed = self.seed;
+        let side = self.offline.get_or_insert_with(|| OfflineSide {
+            queue: OfflineQueue::new(env),
+            signer: None,
+            rng: ChaCha20Rng::from_seed(seed),
+            recovery: None,
+            reported: Default::default(),
+        });
+        let _ = side;
+        self.machine.set_auto_offline(policy);
+        self
+    }
+
+    /// The offline KSeF certificate that signs KOD II of invoices issued offline.
+    pub fn set_offline_signer(&mut self, signer: OfflineSigner) {
+        if let Some(side) = self.offline.as_mut() {
+            side.signer = Some(signer);
+            side.reported.clear();
+        }
+    }
+
+    /// What Latarnia (or the host) says about KSeF now (see
+    /// [`PairedMachine::set_ksef_status`]).
+    pub fn set_ksef_status(&mut self, status: KsefStatus) {
+        self.machine.set_ksef_status(status);
+    }
+
+    /// Records an announced KSeF failure: the deadlines of queued offline invoices move.
+    pub fn announce_failure(&mut self, failure: Failure) {
+        if let Some(side) = self.offline.as_mut() {
+            side.queue.announce_failure(failure);
+        }
+    }
+
+    /// The offline queue, when offline issuing is on.
+    pub fn offline_queue(&self) -> Option<&OfflineQueue> {
+        self.offline.as_ref().map(|s| &s.queue)
+    }
+
+    /// Starts sending the offline queue (once KSeF is back): up to `max` pending FA(3)
+    /// invoices, oldest deadline first, in one online session with `offlineMode: true` on the
+    /// store's KSeF client. Accepted invoices get their KSeF numbers in their jobs (then the
+    /// Fakturownia document or the backfill follows); refused ones become discrepancies.
+    /// Returns how many invoices were sent; 0 when nothing is pending or a recovery session
+    /// is already running.
+    pub fn recover_offline(&mut self, max: usize) -> usize {
+        let Some(side) = self.offline.as_mut() else {
+            return 0;
+        };
+        if side.recovery.is_some() {
+            return 0;
+        }
+        let Some(plan) = side.queue.plan_online(FormCode::Fa3, max) else {
+            return 0;
+        };
+        let n = plan.ids.len();
+        let tag = self.machine.send_offline(plan.send.clone());
+        side.recovery = Some((tag, plan));
+        n
+    }
+
+    /// Issues the jobs the machine put offline into the queue, and records the results of
+    /// recovery sessions in the queue and the jobs.
+    fn pump_offline(&mut self, now_ms: u64) {
+        let Some(side) = self.offline.as_mut() else {
+            return;
+        };
+        let today =
+            crate::offline::calendar::warsaw_date((now_ms / 1000) as i64).unwrap_or_default();
+        // 1. Jobs waiting offline that are not queued yet (also after a restore).
+        let offline_jobs: Vec<(String, String)> = self
+            .machine
+            .jobs()
+            .filter(|j| j.ksef == super::machine::Leg::Offline)
+            .filter(|j| side.queue.get(&j.id).is_none())
+            .map(|j| (j.id.clone(), j.docs.xml.clone()))
+            .collect();
+        for (job, xml) in offline_jobs {
+            let Some(signer) = side.signer.as_ref() else {
+                if side.reported.insert(job.clone()) {
+                    self.errors.push_back((
+                        job,
+                        Error::new(
+                            ErrorCode::OfflineInvalid,
+                            "offline_signer",
+                            "KSeF is unavailable but no offline certificate is set: the \
+                             invoice waits to be issued offline (set_offline_signer)",
+                        ),
+                    ));
+                }
+                continue;
+            };
+            let issued = InvoiceLink::from_invoice_xml(side.queue.env(), xml.as_bytes())
+                .map(|l| l.issue_date());
+            let result = issued.and_then(|issued| {
+                let mode = mode_for(self.machine.ksef_status(), issued);
+                let k2 = Kod2Signer {
+                    context_type: signer.context_type,
+                    context_value: &signer.context_value,
+                    certificate_serial: &signer.certificate_serial,
+                    key: &signer.key,
+                };
+                side.queue
+                    .issue(&job, xml.as_bytes(), mode, Some(&k2), &mut side.rng)
+                    .map(|inv| PairedEvent::OfflineIssued {
+                        job: job.clone(),
+                        kod1_url: inv.kod1_url.clone(),
+                        kod2_url: inv.kod2_url.clone(),
+                        deadline: inv.deadline,
+                    })
+            });
+            match result {
+                Ok(ev) => self.events.push_back(ev),
+                Err(e) => {
+                    if side.reported.insert(job.clone()) {
+                        self.errors.push_back((job, e));
+                    }
+                }
+            }
+        }
+        // 2. Results of recovery sessions.
+        while let Some((tag, result)) = self.machine.poll_offline_result() {
+            let Some((_, plan)) = side.recovery.take_if(|(t, _)| *t == tag) else {
+                continue;
+            };
+            let r = match result {
+                Ok(Output::Online(r)) => r,
+                Ok(_) => continue,
+                Err(e) => {
+                    // Nothing recorded: the invoices stay pending and are sent again.
+                    self.errors.push_back((String::from("offline recovery"), e));
+                    continue;
+                }
+            };
+            let report = match side.queue.apply_online(&plan, &r, today) {
+                Ok(rep) => rep,
+                Err(e) => {
+                    self.errors.push_back((String::from("offline recovery"), e));
+                    continue;
+                }
+            };
+            for (job, number) in &report.accepted {
+                if let Err(e) = self
+                    .machine
+                    .offline_accepted(job, number, Some(&r.session), now_ms)
+                {
+                    self.errors.push_back((job.clone(), e));
+                }
+            }
+            // Our invoice numbers are never issued twice: a duplicate of our own invoice is
+            // an earlier submission of these bytes whose answer was lost.
+            for (job, original) in &report.duplicates {
+                let _ = side.queue.accept_duplicate(job, original);
+                if let Err(e) = self.machine.offline_accepted(job, original, None, now_ms) {
+                    self.errors.push_back((job.clone(), e));
+                }
+            }
+            for (job, _, why) in &report.rejected {
+                if report.duplicates.iter().any(|(d, _)| d == job) {
+                    continue;
+                }
+                if let Err(e) = self.machine.offline_rejected(job, why, now_ms) {
+                    self.errors.push_back((job.clone(), e));
+                }
+            }
         }
     }
 
@@ -269,9 +498,10 @@ impl Engine {
                 }
             }
         }
-        self.machine
-            .poll_transmit(now_ms)
-            .map(|t| (EngineTransmitId::Machine(t.id), t.request))
+        let t = self.machine.poll_transmit(now_ms);
+        // jobs the machine just put offline are issued into the queue at once
+        self.pump_offline(now_ms);
+        t.map(|t| (EngineTransmitId::Machine(t.id), t.request))
     }
 
     /// When to call again.
@@ -282,14 +512,21 @@ impl Engine {
         self.machine.poll_timeout()
     }
 
-    /// The machine's next event.
+    /// The next event: the machine's, and the engine's own (an invoice issued offline).
     pub fn poll_event(&mut self) -> Option<PairedEvent> {
-        self.machine.poll_event()
+        if let Some(e) = self.machine.poll_event() {
+            return Some(e);
+        }
+        self.events.pop_front()
     }
 
     /// True when nothing waits and nothing is in flight.
     pub fn is_idle(&self) -> bool {
-        self.waiting.is_empty() && self.nbp.is_none() && self.machine.is_idle()
+        self.waiting.is_empty()
+            && self.nbp.is_none()
+            && self.machine.is_idle()
+            && self.events.is_empty()
+            && self.offline.as_ref().is_none_or(|s| s.recovery.is_none())
     }
 
     /// Feeds a result.
@@ -300,7 +537,10 @@ impl Engine {
         result: Result<Response, TransportError>,
     ) {
         match id {
-            EngineTransmitId::Machine(t) => self.machine.handle_response(now_ms, t, result),
+            EngineTransmitId::Machine(t) => {
+                self.machine.handle_response(now_ms, t, result);
+                self.pump_offline(now_ms);
+            }
             EngineTransmitId::Nbp(n) => {
                 let Some((sent, currency, before, _)) = self.nbp.take() else {
                     return;
@@ -394,6 +634,7 @@ impl Engine {
                 .collect(),
             waiting: self.waiting.clone(),
             machine: self.machine.snapshot_json(),
+            offline: self.offline.as_ref().map(|s| s.queue.snapshot_json()),
         };
         serde_json::to_string(&state).unwrap_or_default()
     }
@@ -428,6 +669,16 @@ impl Engine {
                     .map_err(|_| bad(format!("rate `{rate}`")))?,
             });
         }
+        let offline = match st.offline {
+            Some(q) => Some(OfflineSide {
+                queue: OfflineQueue::restore_json(&q)?,
+                signer: None,
+                rng: ChaCha20Rng::from_seed(seed),
+                recovery: None,
+                reported: Default::default(),
+            }),
+            None => None,
+        };
         Ok(Engine {
             config,
             numbering: st.numbering,
@@ -438,6 +689,9 @@ impl Engine {
             nbp: None,
             next_id: 1,
             errors: VecDeque::new(),
+            offline,
+            events: VecDeque::new(),
+            seed,
         })
     }
 }

@@ -37,6 +37,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, ErrorCode};
 use crate::http::{Response, TransportError};
 use crate::id::KsefNumber;
+use crate::offline::availability::{AutoOffline, KsefStatus};
 use crate::protocol::{
     Client, Event, FormCode, OnlineSend, OpId, Output, SecretString, Transmit, TransmitId,
 };
@@ -75,6 +76,11 @@ pub enum Leg {
     /// Deliberately not done (Fakturownia after a KSeF failure in KSeF-first mode).
     #[n(4)]
     Skipped,
+    /// KSeF only: KSeF was unavailable, the invoice was issued offline (the same bytes, with
+    /// QR codes) and waits in the offline queue to be sent; the number comes with
+    /// [`PairedMachine::offline_accepted`].
+    #[n(5)]
+    Offline,
 }
 
 /// The documents of one order invoice, as the rule engine made them (one evaluation for
@@ -198,6 +204,12 @@ pub enum PairedStatus {
     KsefIdBackfillFailed,
     /// Both exist and agree.
     Completed,
+    /// KSeF was unavailable: the invoice was issued offline and waits in the offline queue;
+    /// the Fakturownia document follows its KSeF number (KSeF-first mode).
+    KsefOffline,
+    /// Simultaneous mode: the Fakturownia document exists, the invoice was issued offline and
+    /// waits in the offline queue; its KSeF number is backfilled once KSeF accepts it.
+    FakturowniaOkKsefOffline,
 }
 
 impl PairedStatus {
@@ -213,6 +225,8 @@ impl PairedStatus {
             PairedStatus::KsefIdBackfillPending => "KSEF_ID_BACKFILL_PENDING",
             PairedStatus::KsefIdBackfillFailed => "KSEF_ID_BACKFILL_FAILED",
             PairedStatus::Completed => "COMPLETED",
+            PairedStatus::KsefOffline => "KSEF_OFFLINE",
+            PairedStatus::FakturowniaOkKsefOffline => "FAKTUROWNIA_OK_KSEF_OFFLINE",
         }
     }
 
@@ -233,6 +247,8 @@ impl Job {
     pub fn status(&self) -> PairedStatus {
         use Leg::*;
         match (self.ksef, self.fakturownia) {
+            (Offline, Ok) => PairedStatus::FakturowniaOkKsefOffline,
+            (Offline, _) => PairedStatus::KsefOffline,
             (Failed, Ok) => PairedStatus::KsefFailedFakturowniaCreated,
             (Failed, _) => PairedStatus::KsefFailedFakturowniaSkipped,
             (Ok, Failed) => PairedStatus::KsefOkFakturowniaFailed,
@@ -319,6 +335,18 @@ pub enum PairedEvent {
         /// The document id.
         id: u64,
     },
+    /// The engine issued the invoice of a job offline (after [`PairedEvent::KsefOffline`]):
+    /// the QR codes for the printout or receipt, and the deadline to send it by.
+    OfflineIssued {
+        /// The job.
+        job: String,
+        /// KOD I (label `OFFLINE` until the KSeF number is known).
+        kod1_url: String,
+        /// KOD II (label `CERTYFIKAT`).
+        kod2_url: Option<String>,
+        /// The day it must reach KSeF by; `None`: no obligation (total failure).
+        deadline: Option<crate::model::Date>,
+    },
     /// The job entered a discrepancy state.
     DiscrepancyEntered {
         /// The job.
@@ -337,6 +365,16 @@ pub enum PairedEvent {
     Completed {
         /// The job.
         job: String,
+    },
+    /// KSeF is unavailable: the job's invoice is to be issued offline (its exact bytes,
+    /// `PairedDocs::xml`, with KOD I and KOD II) and queued for sending later. The
+    /// [`super::engine::Engine`] does this itself; a host driving the machine directly puts
+    /// the invoice into its [`crate::offline::queue::OfflineQueue`].
+    KsefOffline {
+        /// The job.
+        job: String,
+        /// Why: the failure of the online attempt, or KSeF announced unavailable.
+        reason: String,
     },
 }
 
@@ -412,6 +450,11 @@ pub struct PairedMachine {
     next_id: u64,
     dirty: bool,
     push_secret: Option<SecretString>,
+    auto_offline: AutoOffline,
+    ksef_status: KsefStatus,
+    offline_ops: BTreeMap<OpId, u64>,
+    offline_results: VecDeque<(u64, Result<Output, Error>)>,
+    next_offline: u64,
 }
 
 impl fmt::Debug for PairedMachine {
@@ -448,7 +491,140 @@ impl PairedMachine {
             next_id: 1,
             dirty: false,
             push_secret: None,
+            auto_offline: AutoOffline::OFF,
+            ksef_status: KsefStatus::Available,
+            offline_ops: BTreeMap::new(),
+            offline_results: VecDeque::new(),
+            next_offline: 1,
         }
+    }
+
+    /// When KSeF is unavailable, issue offline instead of failing (see
+    /// [`AutoOffline`]; off by default, not part of the snapshot: set it again after a
+    /// restore). A job whose online submission fails for unavailability (or that is
+    /// submitted while [`PairedMachine::set_ksef_status`] says KSeF is down) gets
+    /// [`Leg::Offline`] and a [`PairedEvent::KsefOffline`]; in simultaneous mode the
+    /// Fakturownia document is made at once and the KSeF number backfilled later.
+    pub fn with_auto_offline(mut self, policy: AutoOffline) -> PairedMachine {
+        self.set_auto_offline(policy);
+        self
+    }
+
+    /// As [`PairedMachine::with_auto_offline`], on a machine in place.
+    pub fn set_auto_offline(&mut self, policy: AutoOffline) {
+        self.auto_offline = policy;
+    }
+
+    /// The policy set with [`PairedMachine::with_auto_offline`].
+    pub fn auto_offline(&self) -> AutoOffline {
+        self.auto_offline
+    }
+
+    /// What Latarnia (or the host) says about KSeF now. While it is not
+    /// [`KsefStatus::Available`] and the policy switches on announcements, new submissions
+    /// go offline without a KSeF attempt.
+    pub fn set_ksef_status(&mut self, status: KsefStatus) {
+        self.ksef_status = status;
+        self.dirty = true;
+    }
+
+    /// The status last set with [`PairedMachine::set_ksef_status`].
+    pub fn ksef_status(&self) -> KsefStatus {
+        self.ksef_status
+    }
+
+    /// KSeF accepted the offline invoice of `job` (sent from the offline queue): records
+    /// the number (and the session holding it, for its UPO) and goes on as after an online
+    /// acceptance (the Fakturownia document in KSeF-first mode, the backfill in simultaneous
+    /// mode). Also for a duplicate (440) whose original is this invoice. `PairedConflict`
+    /// when the job is not waiting offline; accepting again with the same number is a no-op.
+    pub fn offline_accepted(
+        &mut self,
+        job: &str,
+        ksef_number: &str,
+        session: Option<&str>,
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        let j = self
+            .jobs
+            .get(job)
+            .ok_or_else(|| paired_error(ErrorCode::PairedConflict, job, "no such job"))?;
+        if j.ksef == Leg::Ok && j.ksef_number.as_deref() == Some(ksef_number) {
+            return Ok(());
+        }
+        if j.ksef != Leg::Offline {
+            return Err(not_now(
+                job,
+                "the invoice is not waiting in the offline queue",
+            ));
+        }
+        KsefNumber::parse(ksef_number).map_err(|e| Error::from(e).at("ksef_number"))?;
+        let before = j.status();
+        if let (Some(s), Some(j)) = (session, self.jobs.get_mut(job)) {
+            j.ksef_session = Some(s.to_string());
+        }
+        self.ksef_ok(
+            job,
+            ksef_number.to_string(),
+            None,
+            now_ms,
+            "offline invoice accepted",
+        );
+        self.changed(job, before);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// KSeF refused the offline invoice of `job`: the KSeF leg fails (a discrepancy; fix
+    /// the invoice — a technical correction in the offline queue — or
+    /// [`PairedMachine::retry_both`]).
+    pub fn offline_rejected(&mut self, job: &str, why: &str, now_ms: u64) -> Result<(), Error> {
+        let j = self
+            .jobs
+            .get(job)
+            .ok_or_else(|| paired_error(ErrorCode::PairedConflict, job, "no such job"))?;
+        if j.ksef != Leg::Offline {
+            return Err(not_now(
+                job,
+                "the invoice is not waiting in the offline queue",
+            ));
+        }
+        let before = j.status();
+        self.ksef_failed(job, format!("offline invoice refused: {why}"), now_ms);
+        self.changed(job, before);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Starts a session of the offline queue's recovery on this machine's KSeF client (the
+    /// client is the machine's, so it is pumped with everything else). The result comes
+    /// back from [`PairedMachine::poll_offline_result`] under the returned tag.
+    pub fn send_offline(&mut self, send: OnlineSend) -> u64 {
+        let op = self.client.send_online(send);
+        let tag = self.next_offline;
+        self.next_offline += 1;
+        self.offline_ops.insert(op, tag);
+        tag
+    }
+
+    /// The result of a session started with [`PairedMachine::send_offline`], drained.
+    pub fn poll_offline_result(&mut self) -> Option<(u64, Result<Output, Error>)> {
+        self.offline_results.pop_front()
+    }
+
+    fn go_offline(&mut self, job: &str, reason: String, now_ms: u64) {
+        let Some(j) = self.jobs.get_mut(job) else {
+            return;
+        };
+        j.ksef = Leg::Offline;
+        j.ksef_error = Some(reason.clone());
+        j.updated_ms = now_ms;
+        self.record(now_ms, job, Channel::Ksef, "ksef.offline", &reason);
+        self.events.push_back(PairedEvent::KsefOffline {
+            job: job.to_string(),
+            reason,
+        });
+        self.dirty = true;
     }
 
     /// Sets the retry policy of Fakturownia calls (KSeF calls follow the client's).
@@ -507,7 +683,11 @@ impl PairedMachine {
 
     /// True when nothing is in flight or queued and every job waits for nobody.
     pub fn is_idle(&self) -> bool {
-        self.client.is_idle() && self.queue.is_empty() && self.inflight.is_none() && !self.dirty
+        self.client.is_idle()
+            && self.queue.is_empty()
+            && self.inflight.is_none()
+            && !self.dirty
+            && self.offline_results.is_empty()
     }
 
     /// Starts an order invoice. Submitting the same documents again (same job id) does
@@ -885,6 +1065,10 @@ impl PairedMachine {
     fn drain_client(&mut self, now_ms: u64) {
         while let Some(e) = self.client.poll_event() {
             if let Event::Finished { op, result } = e {
+                if let Some(tag) = self.offline_ops.remove(&op) {
+                    self.offline_results.push_back((tag, result));
+                    continue;
+                }
                 match self.ops.remove(&op) {
                     Some((job, false)) => self.on_ksef(now_ms, &job, result),
                     Some((job, true)) => self.on_upo(now_ms, &job, result),
@@ -947,6 +1131,10 @@ impl PairedMachine {
                 None => self.ksef_failed(job, String::from("KSeF reported no invoice"), now_ms),
             },
             Ok(_) => self.ksef_failed(job, String::from("unexpected KSeF result"), now_ms),
+            Err(e) if self.auto_offline.on_failure(&e) => {
+                let why = format!("KSeF unavailable: [{}] {e}", e.code().name());
+                self.go_offline(job, why, now_ms);
+            }
             Err(e) => self.ksef_failed(job, format!("[{}] {e}", e.code().name()), now_ms),
         }
         self.changed(job, before);
@@ -1230,7 +1418,10 @@ impl PairedMachine {
             .correction_of
             .as_ref()
             .is_none_or(|o| self.jobs.get(o).is_some_and(|o| o.fakturownia_id.is_some()));
-        if ksef == Leg::NotStarted {
+        if ksef == Leg::NotStarted && self.auto_offline.on_status(self.ksef_status) {
+            let why = format!("KSeF announced {}", self.ksef_status.as_str());
+            self.go_offline(id, why, now_ms);
+        } else if ksef == Leg::NotStarted {
             let xml = j.docs.xml.clone().into_bytes();
             let op = self
                 .client

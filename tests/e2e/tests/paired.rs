@@ -393,3 +393,134 @@ fn crash_after_any_request_resumes_without_duplicates_simultaneous() {
     let requests = crash_everywhere(Mode::Simultaneous, "paired-crash-simultaneous");
     assert!(requests >= 8, "a run has {requests} requests");
 }
+
+fn offline_engine(sim: &SimHandle, mode: Mode, seed: u8) -> Engine {
+    use ksef::offline::availability::AutoOffline;
+    use ksef::paired::engine::OfflineSigner;
+    let rules = RuleConfig::from_json(&example("rules.json")).expect("rules");
+    // an impatient client: KSeF being down must not take minutes of retries
+    let cfg = Config::with_base_url(sim.base_url(), Nip::parse(SELLER).expect("NIP"))
+        .retry(RetryPolicy::new(2, 10, 50, 500))
+        .polling(50, 60_000);
+    let client = Client::new(cfg, Credentials::ksef_token("e2e-ksef-token"), [seed; 32]);
+    let mut e = Engine::new(
+        rules,
+        mode,
+        client,
+        account(sim),
+        sim.nbp_base_url(),
+        [seed; 32],
+    )
+    .with_retry(quick())
+    .with_offline(ksef::Environment::Test, AutoOffline::default());
+    let (key, cert) = fixture_cert("ec");
+    e.set_offline_signer(OfflineSigner {
+        context_type: ksef::qr::ContextType::Nip,
+        context_value: SELLER.into(),
+        certificate_serial: cert.serial_hex(),
+        key,
+    });
+    e
+}
+
+/// KSeF down (5xx) in simultaneous mode: the invoice is issued offline with QR codes, the
+/// customer's Fakturownia document is made at once; after a restart KSeF is back, the queue
+/// is sent with `offlineMode`, and the KSeF number is backfilled into the document.
+#[test]
+fn ksef_down_simultaneous_issues_offline_then_backfills_the_ksef_number() {
+    let sim = sim();
+    let mut t = paired_transport(&sim, "paired-offline");
+    sim.faults().set_unavailable_retry_after(1);
+    sim.faults().set_unavailable(true);
+    let mut e = offline_engine(&sim, Mode::Simultaneous, 7);
+    let order = Order::from_json(&example("order-b2b.json")).expect("order");
+    let job = job_of(submit(&mut e, &order));
+    let events = run(&mut e, &mut t);
+    let j = e.machine().job(&job).expect("job");
+    assert_eq!(j.status(), PairedStatus::FakturowniaOkKsefOffline, "{j:?}");
+    assert_eq!(j.status().as_str(), "FAKTUROWNIA_OK_KSEF_OFFLINE");
+    assert!(!j.status().is_discrepancy());
+    assert!(
+        events.iter().any(|e| e.starts_with("KsefOffline")),
+        "{events:?}"
+    );
+    let issued = events
+        .iter()
+        .find(|e| e.starts_with("OfflineIssued"))
+        .expect("issued offline");
+    assert!(
+        issued.contains("https://qr-test.ksef.mf.gov.pl/invoice/5265877635/"),
+        "{issued}"
+    );
+    assert!(issued.contains("kod2_url: Some(\"https://qr-test.ksef.mf.gov.pl/certificate/"));
+    let docs = sim.fakturownia_invoices();
+    assert_eq!(docs.len(), 1, "the customer's document exists at once");
+    assert_eq!(docs[0].gov_id, None);
+    assert!(sim.accepted_invoices().is_empty());
+    let q = e.offline_queue().expect("queue");
+    assert_eq!(q.invoices().len(), 1);
+    assert_eq!(
+        q.invoices()[0].xml,
+        j.docs.xml.as_bytes(),
+        "the exact bytes are queued"
+    );
+
+    // Restart (the queue is in the engine's snapshot); KSeF is back.
+    let snap = e.snapshot_json();
+    drop(e);
+    sim.faults().set_unavailable(false);
+    let mut e = restore(&snap, &sim, 8).with_offline(
+        ksef::Environment::Test,
+        ksef::offline::availability::AutoOffline::default(),
+    );
+    assert_eq!(e.offline_queue().expect("queue").invoices().len(), 1);
+    assert_eq!(e.recover_offline(100), 1);
+    let events = run(&mut e, &mut t);
+    assert!(
+        events.iter().any(|e| e.starts_with("Completed")),
+        "{events:?}"
+    );
+    let (ksef_number, _) = check_completed(&sim, &e, &mut t, &job);
+    let q = e.offline_queue().expect("queue");
+    let inv = &q.invoices()[0];
+    assert_eq!(inv.ksef_number(), Some(ksef_number.as_str()));
+    // the KSeF number's invoice hash is the hash in KOD I
+    let accepted = sim.accepted_invoices();
+    assert_eq!(accepted[0].invoice_hash, inv.hash);
+    let mut b = [0u8; 43];
+    assert_eq!(
+        inv.kod1_url.rsplit('/').next(),
+        Some(inv.sha256().base64url_into(&mut b))
+    );
+    assert_eq!(e.recover_offline(100), 0, "nothing left");
+}
+
+/// Latarnia announces a failure in KSeF-first mode: no KSeF attempt, the invoice is issued
+/// offline, the Fakturownia document waits for the KSeF number and is created with it.
+#[test]
+fn announced_failure_ksef_first_waits_for_the_number_then_creates_the_document() {
+    use ksef::offline::availability::KsefStatus;
+    let sim = sim();
+    let mut t = paired_transport(&sim, "paired-offline-announced");
+    let mut e = offline_engine(&sim, Mode::KsefFirst, 9);
+    e.set_ksef_status(KsefStatus::Failure);
+    let before = sim.request_log().len();
+    let order = Order::from_json(&example("order-b2b.json")).expect("order");
+    let job = job_of(submit(&mut e, &order));
+    run(&mut e, &mut t);
+    let j = e.machine().job(&job).expect("job");
+    assert_eq!(j.status(), PairedStatus::KsefOffline, "{j:?}");
+    assert_eq!(
+        j.ksef_submissions, 0,
+        "no KSeF attempt while a failure is announced"
+    );
+    assert_eq!(sim.request_log().len(), before, "KSeF was not called");
+    assert!(
+        sim.fakturownia_invoices().is_empty(),
+        "KSeF-first: the document waits"
+    );
+    e.set_ksef_status(KsefStatus::Available);
+    assert_eq!(e.recover_offline(100), 1);
+    run(&mut e, &mut t);
+    check_completed(&sim, &e, &mut t, &job);
+}
