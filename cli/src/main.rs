@@ -82,6 +82,8 @@ usage:
                                            batch sessions), then technical corrections: ID<TAB>KSEF_NUMBER
   ksef offline correct FIXED.xml --state QUEUE.json --id REJECTED_ID [--as NEW_ID]
                                            queue the technical correction of a rejected offline invoice
+  ksef offline status [--env test|demo|prod | --lighthouse-url URL] [--json]
+                                           what Latarnia (KSeF's status service) says: AVAILABLE, ...
   ksef offline failure --state QUEUE.json --failure ANNOUNCED..ENDED
                                            record a KSeF failure announcement: open deadlines move (ID<TAB>OLD -> NEW)
   ksef cert enroll --name N [--type offline|authentication] --out-key K.pem --out-cert C.pem CONNECTION

@@ -27,11 +27,12 @@ pub(crate) fn run(cmd: &str, args: &[String]) -> Option<Result<(), Fail>> {
         Some((sub, rest)) if sub == "send" => send(rest),
         Some((sub, rest)) if sub == "failure" => announce(rest),
         Some((sub, rest)) if sub == "correct" => correct(rest),
+        Some((sub, rest)) if sub == "status" => lighthouse(rest),
         Some((sub, _)) => Err(usage(&format!(
-            "unknown offline command `{sub}` (deadline, issue, list, send, correct or failure)"
+            "unknown offline command `{sub}` (deadline, issue, list, send, correct, failure or status)"
         ))),
         None => Err(usage(
-            "offline needs `deadline`, `issue`, `list`, `send`, `correct` or `failure`",
+            "offline needs `deadline`, `issue`, `list`, `send`, `correct`, `failure` or `status`",
         )),
     })
 }
@@ -372,6 +373,48 @@ fn list(args: &[String]) -> Result<(), Fail> {
             out.push_str(&format!("\t{n}"));
         }
         out.push('\n');
+    }
+    write_stdout(out.as_bytes())
+}
+
+/// `ksef offline status [--env test|demo|prod | --lighthouse-url URL] [--json]`: what Latarnia
+/// (KSeF's status service) says: the status, then one line per message; failures with both
+/// days known as `failure ANNOUNCED..ENDED` (the form `ksef offline failure` takes).
+fn lighthouse(args: &[String]) -> Result<(), Fail> {
+    use ksef::http::Transport as _;
+    use ksef::offline::availability;
+    let a = crate::args::split_flags(args, &["--env", "--lighthouse-url"], &["--json"])?;
+    if let Some(f) = a.files.first() {
+        return Err(usage(&format!("offline status takes no files (got {f})")));
+    }
+    let mut url = None;
+    let mut env = Environment::Production;
+    for (name, v) in &a.options {
+        match name.as_str() {
+            "--env" => env = v.parse().map_err(|e: ksef::Error| usage(e.message()))?,
+            _ => url = Some(v.trim_end_matches('/').to_string()),
+        }
+    }
+    let url = url.unwrap_or_else(|| availability::lighthouse_url(env).to_string());
+    let mut b = ksef::transport::UreqTransport::builder();
+    if ksef::protocol::settings::is_loopback(&url) {
+        b = b.no_proxy();
+    }
+    let mut t = b.build().map_err(|e| Fail(net::error_line(&e), 2))?;
+    let r = t
+        .send(&availability::status_request(&url))
+        .map_err(|e| Fail(format!("Latarnia {url}: {e}"), 2))?;
+    if a.flag("--json") {
+        return write_stdout(&r.body);
+    }
+    let report = availability::parse_status(&r.body)
+        .map_err(|e| Fail(format!("Latarnia {url}: {}", net::error_line(&e)), 2))?;
+    let mut out = format!("{}\n", report.status.as_str());
+    for m in &report.messages {
+        out.push_str(&format!("{}\t{}\t{}\n", m.kind, m.title, m.text));
+        if let Some(f) = m.failure() {
+            out.push_str(&format!("failure {}..{}\n", f.announced, f.ended));
+        }
     }
     write_stdout(out.as_bytes())
 }

@@ -27,10 +27,12 @@ pub const HELP: &str = "\
 usage: ksef paired --config RULES.json --order ORDER.json [--mode ksef-first|simultaneous]
                    [--trigger created|status|captured|manual] [--state FILE] [--out DIR]
                    [--fakturownia-url URL] [--fakturownia-token-file PATH] [--nbp-url URL]
+                   [--auto-offline --offline-cert PEM --offline-key PEM [--lighthouse-url URL]]
                    [CONNECTION]
        ksef audit show --state FILE [--json]
        ksef audit retry JOB --config RULES.json --state FILE [--out DIR] [fakturownia, nbp,
                    CONNECTION options as above]
+       ksef audit send-offline --config RULES.json --state FILE [options as for retry]
 
 `paired` evaluates the order with the store's rules, sends the FA(3) invoice to KSeF and
 creates the Fakturownia document carrying the KSeF number (gov_id), with the same invoice
@@ -49,11 +51,20 @@ number, the KSeF number, the Fakturownia id and where it wrote the XML, UPO and 
   --fakturownia-token-file PATH   its API token (else FAKTUROWNIA_API_TOKEN); never printed
   --nbp-url URL       the NBP API (default https://api.nbp.pl)
   CONNECTION          as for `ksef send`; --env/--base-url and --nip default to the store's
+  --auto-offline      when KSeF is unavailable (transport failures, 5xx after retries, or
+                      Latarnia announcing anything but AVAILABLE), issue the invoice offline:
+                      its exact bytes queued in the state with KOD I and KOD II (signed with
+                      --offline-cert/--offline-key, the seller's KSeF certificate of type
+                      Offline); in simultaneous mode the Fakturownia document is made at once
+  --lighthouse-url U  ask Latarnia (KSeF's status service, e.g.
+                      https://api-latarnia-test.ksef.mf.gov.pl) first
 
 `audit show` lists the jobs of a state with their status and the audit trail (--json: both
 as JSON). `audit retry` runs the recovery that fits the job: the Fakturownia leg only (with
 the stored KSeF number, never a second KSeF submission), the KSeF-number backfill, or both
-legs; a job interrupted mid-way simply resumes.
+legs; a job interrupted mid-way simply resumes. `audit send-offline` sends the invoices issued
+offline (oldest deadline first, offlineMode) once KSeF is back, and completes their jobs (the
+Fakturownia document, or the KSeF-number backfill).
 
 Exit 0 when every job is complete, 1 when a discrepancy is left (the status says which), 2
 on usage, I/O, connection or authentication errors.
@@ -96,6 +107,9 @@ struct Setup {
     mode: Mode,
     trigger: Trigger,
     order: Option<String>,
+    offline_cert: Option<String>,
+    offline_key: Option<String>,
+    lighthouse: Option<String>,
 }
 
 const OPTIONS: &[&str] = &[
@@ -108,6 +122,9 @@ const OPTIONS: &[&str] = &[
     "--fakturownia-url",
     "--fakturownia-token-file",
     "--nbp-url",
+    "--offline-cert",
+    "--offline-key",
+    "--lighthouse-url",
 ];
 
 fn setup(a: &args::Args) -> Result<Setup, Fail> {
@@ -130,6 +147,9 @@ fn setup(a: &args::Args) -> Result<Setup, Fail> {
         mode: Mode::KsefFirst,
         trigger: Trigger::StatusChanged,
         order: None,
+        offline_cert: None,
+        offline_key: None,
+        lighthouse: None,
     };
     for (name, v) in &a.options {
         if conn.take(name, v)? {
@@ -162,6 +182,9 @@ fn setup(a: &args::Args) -> Result<Setup, Fail> {
             "--out" => s.out = PathBuf::from(v),
             "--fakturownia-url" => s.fakt_url = Some(v.clone()),
             "--fakturownia-token-file" => s.fakt_token_file = Some(v.clone()),
+            "--offline-cert" => s.offline_cert = Some(v.clone()),
+            "--offline-key" => s.offline_key = Some(v.clone()),
+            "--lighthouse-url" => s.lighthouse = Some(v.trim_end_matches('/').to_string()),
             _ => s.nbp_url = v.trim_end_matches('/').to_string(),
         }
     }
@@ -259,6 +282,49 @@ impl Setup {
         Ok((engine, transport))
     }
 
+    /// Offline issuing (`--auto-offline`): the queue in the state, the KOD II signer, and
+    /// what Latarnia says (`--lighthouse-url`).
+    fn offline(&self, engine: Engine, store: &str, t: &mut dyn Transport) -> Result<Engine, Fail> {
+        use ksef::offline::availability::{self, AutoOffline};
+        let rules = self.store(store)?;
+        let mut engine = engine.with_offline(rules.ksef.environment, AutoOffline::default());
+        match (&self.offline_cert, &self.offline_key) {
+            (Some(c), Some(k)) => {
+                let key = ksef::crypto::PrivateKey::from_pem_or_der(&crate::read_input(k)?)
+                    .map_err(|e| Fail(format!("--offline-key {k}: {e}"), 2))?;
+                let cert = ksef::crypto::Certificate::from_pem_or_der(&crate::read_input(c)?)
+                    .map_err(|e| Fail(format!("--offline-cert {c}: {e}"), 2))?;
+                engine.set_offline_signer(ksef::paired::engine::OfflineSigner {
+                    context_type: ksef::qr::ContextType::Nip,
+                    context_value: rules.seller.nip.clone(),
+                    certificate_serial: cert.serial_hex(),
+                    key,
+                });
+            }
+            (None, None) => {}
+            _ => return Err(usage("--offline-cert and --offline-key go together")),
+        }
+        if let Some(url) = &self.lighthouse {
+            let r = t
+                .send(&availability::status_request(url))
+                .map_err(|e| Fail(format!("Latarnia {url}: {e}"), 2))
+                .and_then(|r| {
+                    availability::parse_status(&r.body)
+                        .map_err(|e| Fail(format!("Latarnia {url}: {}", error_line(&e)), 2))
+                })?;
+            if self.conn.verbose {
+                eprintln!("Latarnia: KSeF {}", r.status.as_str());
+            }
+            engine.set_ksef_status(r.status);
+            for m in &r.messages {
+                if let Some(f) = m.failure() {
+                    engine.announce_failure(f);
+                }
+            }
+        }
+        Ok(engine)
+    }
+
     fn save(&self, engine: &Engine) -> Result<(), Fail> {
         let Some(p) = &self.state else {
             return Ok(());
@@ -295,6 +361,11 @@ fn describe(e: &PairedEvent) -> String {
         }
         PairedEvent::DiscrepancyLeft { job, status } => format!("{job}: now {}", status.as_str()),
         PairedEvent::Completed { job } => format!("{job}: completed"),
+        PairedEvent::KsefOffline { job, reason } => format!("{job}: KSeF unavailable ({reason})"),
+        PairedEvent::OfflineIssued { job, deadline, .. } => format!(
+            "{job}: issued offline, to be sent by {}",
+            deadline.map_or("(no obligation)".to_string(), |d| d.to_string())
+        ),
         _ => "event".into(),
     }
 }
@@ -321,6 +392,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Fail> {
 /// not complete.
 fn report(
     job: &Job,
+    offline: Option<&ksef::offline::queue::OfflineInvoice>,
     account: Option<&Account>,
     t: &mut dyn Transport,
     out_dir: &Path,
@@ -341,6 +413,18 @@ fn report(
     }
     if let Some(id) = job.fakturownia_id {
         lines.push(format!("Fakturownia id: {id}"));
+    }
+    if let Some(inv) = offline {
+        lines.push(format!("offline mode:   {}", inv.mode.name()));
+        lines.push(format!(
+            "send by:        {}",
+            inv.deadline
+                .map_or("(no obligation)".to_string(), |d| d.to_string())
+        ));
+        lines.push(format!("KOD I:          {}", inv.kod1_url));
+        if let Some(k2) = &inv.kod2_url {
+            lines.push(format!("KOD II:         {k2}"));
+        }
     }
     lines.push(format!("XML:            {}", xml.display()));
     if let Some(upo) = &job.upo {
@@ -370,7 +454,16 @@ fn report(
     for l in lines {
         writeln!(o, "{l}").map_err(|e| Fail(format!("cannot write output: {e}"), 2))?;
     }
-    if status != PairedStatus::Completed {
+    let offline_wait = matches!(
+        status,
+        PairedStatus::KsefOffline | PairedStatus::FakturowniaOkKsefOffline
+    );
+    if offline_wait {
+        eprintln!(
+            "{}: issued offline; send it once KSeF is back with `ksef audit send-offline`",
+            job.id
+        );
+    } else if status != PairedStatus::Completed {
         return Err(Fail(
             format!(
                 "{}: {} — see `ksef audit show`, recover with `ksef audit retry {}`",
@@ -387,7 +480,9 @@ fn report(
 fn paired(argv: &[String]) -> Result<(), Fail> {
     let mut allowed = net::OPTIONS.to_vec();
     allowed.extend(OPTIONS);
-    let a = args::split_flags(argv, &allowed, net::FLAGS)?;
+    let mut flags = net::FLAGS.to_vec();
+    flags.push("--auto-offline");
+    let a = args::split_flags(argv, &allowed, &flags)?;
     if a.flag("--help") {
         return crate::write_stdout(help_text().as_bytes());
     }
@@ -402,6 +497,9 @@ fn paired(argv: &[String]) -> Result<(), Fail> {
     let order = Order::from_json(&read_text(&order_path, "--order")?)
         .map_err(|e| input_error(&order_path, &e))?;
     let (mut engine, mut t) = s.engine(&order.store)?;
+    if a.flag("--auto-offline") {
+        engine = s.offline(engine, &order.store, &mut t)?;
+    }
     // The same order twice would take a second number: refuse, the state knows it.
     if let Some(j) = engine
         .machine()
@@ -437,13 +535,15 @@ fn paired(argv: &[String]) -> Result<(), Fail> {
         .cloned()
         .ok_or_else(|| Fail(format!("order {}: no job was started", order.id), 1))?;
     let account = s.account(s.store(&order.store)?)?;
-    report(&job, Some(&account), &mut t, &s.out)
+    let offline = engine.offline_queue().and_then(|q| q.get(&job.id));
+    report(&job, offline, Some(&account), &mut t, &s.out)
 }
 
 fn audit(argv: &[String]) -> Result<(), Fail> {
     match argv.first().map(String::as_str) {
         Some("show") => audit_show(&argv[1..]),
         Some("retry") => audit_retry(&argv[1..]),
+        Some("send-offline") => audit_send_offline(&argv[1..]),
         Some("--help") | Some("help") => crate::write_stdout(help_text().as_bytes()),
         _ => Err(usage("ksef audit show|retry")),
     }
@@ -599,5 +699,87 @@ fn audit_retry(argv: &[String]) -> Result<(), Fail> {
         .cloned()
         .ok_or_else(|| Fail(format!("no job `{job_id}`"), 2))?;
     let account = s.account(s.store(&store)?)?;
-    report(&job, Some(&account), &mut t, &s.out)
+    let offline = engine.offline_queue().and_then(|q| q.get(&job.id));
+    report(&job, offline, Some(&account), &mut t, &s.out)
+}
+
+/// `ksef audit send-offline`: the invoices issued offline, sent now that KSeF is back; prints
+/// `JOB<TAB>STATUS<TAB>KSEF_NUMBER` per job that was waiting. Exit 1 when one is left
+/// unaccepted or in a discrepancy.
+fn audit_send_offline(argv: &[String]) -> Result<(), Fail> {
+    let mut allowed = net::OPTIONS.to_vec();
+    allowed.extend(OPTIONS);
+    let a = args::split_flags(argv, &allowed, net::FLAGS)?;
+    if a.flag("--help") {
+        return crate::write_stdout(help_text().as_bytes());
+    }
+    if let Some(f) = a.files.first() {
+        return Err(usage(&format!("unexpected argument {f}")));
+    }
+    let mut s = setup(&a)?;
+    let state = s
+        .state
+        .as_ref()
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .ok_or_else(|| usage("--state FILE (an existing state) is required"))?;
+    let m = machine_of(&state)?;
+    let waiting: Vec<(String, String)> = m
+        .jobs()
+        .filter(|j| {
+            matches!(
+                j.status(),
+                PairedStatus::KsefOffline | PairedStatus::FakturowniaOkKsefOffline
+            )
+        })
+        .map(|j| (j.id.clone(), j.docs.store.clone()))
+        .collect();
+    let Some(store) = waiting.first().map(|(_, st)| st.clone()) else {
+        eprintln!("no invoice issued offline is waiting");
+        return Ok(());
+    };
+    let (engine, mut t) = s.engine(&store)?;
+    let mut engine = s.offline(engine, &store, &mut t)?;
+    // One online session at a time (KSeF takes up to 10,000 invoices in one).
+    loop {
+        if engine.recover_offline(10_000) == 0 {
+            break;
+        }
+        let before = engine.offline_queue().map_or(0, |q| {
+            q.invoices().iter().filter(|i| i.status.is_open()).count()
+        });
+        let result = drive(&mut engine, &mut t, s.conn.verbose);
+        s.save(&engine)?;
+        result?;
+        let after = engine.offline_queue().map_or(0, |q| {
+            q.invoices().iter().filter(|i| i.status.is_open()).count()
+        });
+        if after >= before {
+            break;
+        }
+    }
+    let mut out = String::new();
+    let mut left = 0;
+    for (id, _) in &waiting {
+        let Some(j) = engine.machine().job(id) else {
+            continue;
+        };
+        let st = j.status();
+        if st != PairedStatus::Completed {
+            left += 1;
+        }
+        out.push_str(&format!(
+            "{id}\t{}\t{}\n",
+            st.as_str(),
+            j.ksef_number.as_deref().unwrap_or("-")
+        ));
+    }
+    crate::write_stdout(out.as_bytes())?;
+    if left > 0 {
+        return Err(Fail(
+            format!("{left} job(s) not completed: see `ksef audit show`"),
+            1,
+        ));
+    }
+    Ok(())
 }

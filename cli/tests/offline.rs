@@ -431,3 +431,40 @@ fn batch_send_then_a_technical_correction() {
     let listed = ok(&ksef(&["offline", "list", "--state", state]));
     assert_eq!(listed.matches("\taccepted\t").count(), 4, "{listed}");
 }
+
+#[test]
+fn status_reads_latarnia() {
+    use ksef_sim::{Sim, SimConfig};
+    let sim = Sim::start(SimConfig::default()).expect("sim");
+    let url = sim.lighthouse_base_url();
+    let o = ok(&ksef(&["offline", "status", "--lighthouse-url", &url]));
+    assert_eq!(o, "AVAILABLE\n");
+    sim.faults().set_lighthouse(Some((
+        "FAILURE",
+        serde_json::json!([{"id": "1", "eventId": 4, "type": "FAILURE_START", "title": "Awaria",
+            "text": "KSeF niedostępny", "start": "2025-07-09T08:00:00+02:00",
+            "end": "2025-07-12T20:00:00+02:00"}]),
+    )));
+    let o = ok(&ksef(&["offline", "status", "--lighthouse-url", &url]));
+    assert!(o.starts_with("FAILURE\nFAILURE_START\tAwaria\t"), "{o}");
+    assert!(o.contains("failure 2025-07-09..2025-07-12"), "{o}");
+    let j = ok(&ksef(&[
+        "offline",
+        "status",
+        "--lighthouse-url",
+        &url,
+        "--json",
+    ]));
+    assert!(j.contains("\"status\":\"FAILURE\""), "{j}");
+    sim.faults().set_lighthouse(None);
+    sim.faults().set_unavailable(true);
+    let o = ok(&ksef(&["offline", "status", "--lighthouse-url", &url]));
+    assert!(o.starts_with("FAILURE\n"), "{o}");
+    let bad = ksef(&[
+        "offline",
+        "status",
+        "--lighthouse-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}

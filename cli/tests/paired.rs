@@ -243,3 +243,104 @@ fn missing_fakturownia_token_or_config_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(sim.accepted_invoices().is_empty());
 }
+
+#[test]
+fn ksef_down_issues_offline_then_audit_send_offline_completes() {
+    let sim = sim();
+    let dir = tmp("offline");
+    sim.faults().set_unavailable(true); // Latarnia then reports FAILURE
+    let order = order_copy(&dir, "OFF-1");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sim/fixtures");
+    let cert = fixtures.join("test-ec-cert.pem").display().to_string();
+    let key = fixtures.join("test-ec-key.pem").display().to_string();
+    let lighthouse = sim.lighthouse_base_url();
+    let out = run(
+        &dir,
+        &paired_args(
+            &sim,
+            &order,
+            &[
+                "--mode",
+                "simultaneous",
+                "--auto-offline",
+                "--offline-cert",
+                &cert,
+                "--offline-key",
+                &key,
+                "--lighthouse-url",
+                &lighthouse,
+            ],
+        ),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(field(&text, "status:"), "FAKTUROWNIA_OK_KSEF_OFFLINE");
+    assert_eq!(field(&text, "offline mode:"), "offline24");
+    assert!(
+        field(&text, "KOD I:").starts_with("https://qr-test.ksef.mf.gov.pl/invoice/5265877635/")
+    );
+    assert!(field(&text, "KOD II:")
+        .starts_with("https://qr-test.ksef.mf.gov.pl/certificate/Nip/5265877635/5265877635/"));
+    assert!(stderr(&out).contains("ksef audit send-offline"));
+    let job = field(&text, "job:");
+    assert!(sim.accepted_invoices().is_empty());
+    assert_eq!(
+        sim.fakturownia_invoices().len(),
+        1,
+        "the document exists at once"
+    );
+    assert_eq!(sim.fakturownia_invoices()[0].gov_id, None);
+
+    sim.faults().set_unavailable(false);
+    let ex = examples();
+    let (base, fakt) = (sim.base_url(), sim.fakturownia_base_url());
+    let send = ksef(
+        &dir,
+        &[
+            "audit",
+            "send-offline",
+            "--config",
+            ex.join("rules.json").to_str().unwrap(),
+            "--state",
+            "state.json",
+            "--base-url",
+            &base,
+            "--fakturownia-url",
+            &fakt,
+            "--poll-interval",
+            "50",
+        ],
+    );
+    assert!(send.status.success(), "{}", stderr(&send));
+    let line = stdout(&send);
+    let parts: Vec<&str> = line.trim().split('\t').collect();
+    assert_eq!(parts[..2], [job.as_str(), "COMPLETED"], "{line}");
+    let accepted = sim.accepted_invoices();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].ksef_number, parts[2]);
+    let docs = sim.fakturownia_invoices();
+    assert_eq!(docs.len(), 1, "no second document");
+    assert_eq!(
+        docs[0].gov_id.as_deref(),
+        Some(parts[2]),
+        "the KSeF number was backfilled"
+    );
+    // nothing waits any more
+    let again = ksef(
+        &dir,
+        &[
+            "audit",
+            "send-offline",
+            "--config",
+            ex.join("rules.json").to_str().unwrap(),
+            "--state",
+            "state.json",
+            "--base-url",
+            &base,
+            "--fakturownia-url",
+            &fakt,
+        ],
+    );
+    assert!(again.status.success());
+    assert!(stderr(&again).contains("no invoice issued offline is waiting"));
+}

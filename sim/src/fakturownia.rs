@@ -727,6 +727,25 @@ impl Service for NbpService {
     }
 }
 
+/// Latarnia, KSeF's public status service, mounted at `/latarnia` (`GET /status`,
+/// `GET /messages`; no authentication). What it says is set with
+/// [`crate::Faults::set_lighthouse`]; by default it follows [`crate::Faults::set_unavailable`].
+pub(crate) struct LighthouseService(pub(crate) Arc<Faults>);
+
+impl Service for LighthouseService {
+    fn handle(&self, path: &str, req: &Request) -> Outcome {
+        if req.method != "GET" {
+            return Outcome::Respond(Response::json(405, &json!({"error": "method not allowed"})));
+        }
+        let (status, messages) = self.0.lighthouse();
+        Outcome::Respond(match path.trim_end_matches('/') {
+            "/status" => Response::json(200, &json!({"status": status, "messages": messages})),
+            "/messages" => Response::json(200, &messages),
+            _ => Response::json(404, &json!({"error": "not found"})),
+        })
+    }
+}
+
 /// The currencies the NBP simulator knows: code, NBP's name, a base mid rate in
 /// ten-thousandths of PLN.
 const CURRENCIES: [(&str, &str, i64); 6] = [

@@ -101,6 +101,7 @@ struct State {
     expire_tokens_epoch: u64,
     fakturownia_unavailable: bool,
     nbp_unavailable: bool,
+    lighthouse: Option<(String, serde_json::Value)>,
 }
 
 /// The fault controls of a running simulator (thread-safe; clone-free, shared by
@@ -170,6 +171,30 @@ impl Faults {
     /// down); KSeF is not affected.
     pub fn set_fakturownia_unavailable(&self, unavailable: bool) {
         self.with(|s| s.fakturownia_unavailable = unavailable);
+    }
+
+    /// What Latarnia (`/latarnia/status`) reports: a status (`AVAILABLE`, `MAINTENANCE`,
+    /// `FAILURE`, `TOTAL_FAILURE`) and its messages (a JSON array). `None` goes back to the
+    /// default: `FAILURE` with one `FAILURE_START` message while KSeF is unavailable
+    /// ([`Faults::set_unavailable`]), `AVAILABLE` otherwise.
+    pub fn set_lighthouse(&self, report: Option<(&str, serde_json::Value)>) {
+        self.with(|s| s.lighthouse = report.map(|(st, m)| (st.to_string(), m)));
+    }
+
+    /// Latarnia's current status and messages.
+    pub(crate) fn lighthouse(&self) -> (String, serde_json::Value) {
+        self.with(|s| match &s.lighthouse {
+            Some((st, m)) => (st.clone(), m.clone()),
+            None if s.unavailable => (
+                "FAILURE".to_string(),
+                serde_json::json!([{
+                    "id": "sim-1", "eventId": 1, "category": "KSEF", "type": "FAILURE_START",
+                    "title": "Awaria KSeF (symulator)",
+                    "text": "KSeF jest niedostępny (symulator).", "version": 1
+                }]),
+            ),
+            None => ("AVAILABLE".to_string(), serde_json::json!([])),
+        })
     }
 
     /// While `true`, every NBP call (`/nbp/...`) answers 503.

@@ -226,6 +226,10 @@ impl Sim {
             "/nbp",
             Arc::new(fakturownia::NbpService(Arc::clone(&faults))),
         );
+        router.mount(
+            "/latarnia",
+            Arc::new(fakturownia::LighthouseService(Arc::clone(&faults))),
+        );
         let server = http::Server::start(config.port.unwrap_or(0), Arc::new(router))?;
         Ok(SimHandle {
             server,
@@ -260,6 +264,12 @@ impl SimHandle {
     /// `https://api.nbp.pl`).
     pub fn nbp_base_url(&self) -> String {
         format!("http://127.0.0.1:{}/nbp", self.server.port)
+    }
+
+    /// `http://127.0.0.1:PORT/latarnia`: the base URL of the simulated Latarnia (KSeF's
+    /// status service; in place of `https://api-latarnia-test.ksef.mf.gov.pl`).
+    pub fn lighthouse_base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/latarnia", self.server.port)
     }
 
     /// Every document of the simulated Fakturownia account, by id.
