@@ -371,6 +371,11 @@ impl Conn {
     /// Starts an operation with `start` and runs it to completion; a failure of the whole
     /// operation is exit code 2.
     pub fn run(&mut self, start: impl FnOnce(&mut Client) -> OpId) -> Result<Output, Fail> {
+        self.try_run(start).map_err(|e| Fail(error_line(&e), 2))
+    }
+
+    /// As [`Conn::run`], with the core's error (to tell unavailability from a refusal).
+    pub fn try_run(&mut self, start: impl FnOnce(&mut Client) -> OpId) -> Result<Output, Error> {
         let op = start(&mut self.client);
         let verbose = self.verbose;
         run(
@@ -386,6 +391,12 @@ impl Conn {
                 }
             },
         )
-        .map_err(|e| Fail(error_line(&e), 2))
+    }
+
+    /// The environment of the connection: an official one by its base URL, else TEST (a
+    /// simulator or proxy).
+    pub fn environment(&self) -> ksef::Environment {
+        ksef::Environment::of_api_base_url(&self.client.config().base_url)
+            .unwrap_or(ksef::Environment::Test)
     }
 }

@@ -674,21 +674,15 @@ fn audit_retry(argv: &[String]) -> Result<(), Fail> {
         .job(&job_id)
         .map(Job::status)
         .ok_or_else(|| Fail(format!("no job `{job_id}` in the state"), 2))?;
-    let m = engine.machine_mut();
-    let action = match status {
-        PairedStatus::KsefOkFakturowniaFailed => m
-            .retry_fakturownia(&job_id, now)
-            .map(|()| "the Fakturownia leg"),
-        PairedStatus::KsefIdBackfillFailed => m
-            .retry_backfill(&job_id, now)
-            .map(|()| "the KSeF-number backfill"),
-        PairedStatus::KsefFailedFakturowniaSkipped | PairedStatus::KsefFailedFakturowniaCreated => {
-            m.retry_both(&job_id, None, now).map(|()| "both legs")
-        }
-        PairedStatus::Completed => Ok("nothing (complete)"),
-        _ => Ok("resuming"),
-    }
-    .map_err(|e| Fail(format!("{job_id}: {}", error_line(&e)), 1))?;
+    let action = ksef::paired::host::recover(&mut engine, &job_id, now)
+        .map_err(|e| Fail(format!("{job_id}: {}", error_line(&e)), 1))?;
+    let action = match action {
+        ksef::paired::host::Recovery::Fakturownia => "the Fakturownia leg",
+        ksef::paired::host::Recovery::Backfill => "the KSeF-number backfill",
+        ksef::paired::host::Recovery::Both => "both legs",
+        ksef::paired::host::Recovery::Nothing => "nothing (complete)",
+        _ => "resuming",
+    };
     eprintln!("{job_id}: {} → {action}", status.as_str());
     let result = drive(&mut engine, &mut t, s.conn.verbose);
     s.save(&engine)?;

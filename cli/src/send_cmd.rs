@@ -15,7 +15,8 @@ use crate::{args, Fail};
 
 /// The help text of `ksef send`.
 pub const HELP: &str = "\
-usage: ksef send [--batch] [--offline] [--validate] [--upo-dir DIR] CONNECTION FILES...
+usage: ksef send [--batch] [--offline] [--validate] [--upo-dir DIR]
+                 [--auto-offline QUEUE.json [--offline-cert PEM --offline-key PEM]] CONNECTION FILES...
 
 Sends invoice XML files (all FA(3) or all FA(2), detected by reading them) to KSeF in one
 online session, or one batch session with --batch. Prints one line per file on stdout:
@@ -28,6 +29,13 @@ DIR/session-<reference>.xml (DIR: --upo-dir, default ./upo).
   --offline        the invoices were issued in an offline mode (offlineMode: true)
   --validate       check each invoice locally first (ksef validate); invalid ones are not sent
   --upo-dir DIR    where the UPOs go (created if missing)
+  --auto-offline QUEUE.json
+                   when KSeF is unavailable (transport failure or 5xx after the retries), issue
+                   the invoices offline instead: their exact bytes go into the offline queue
+                   QUEUE.json (offline24 mode, KOD I, and KOD II signed with --offline-cert /
+                   --offline-key, the seller's KSeF certificate of type Offline); each line then
+                   reads FILE<TAB>offline, send by DATE<TAB>KOD_I_URL. Send them later with
+                   `ksef offline send --state QUEUE.json`.
 
 Exit 0 when every file was accepted, 1 when some were refused, 2 on usage, I/O, connection
 or authentication errors (nothing printed for the files then).
@@ -52,7 +60,12 @@ fn help_text() -> String {
 
 fn send(argv: &[String]) -> Result<(), Fail> {
     let mut allowed = net::OPTIONS.to_vec();
-    allowed.push("--upo-dir");
+    allowed.extend([
+        "--upo-dir",
+        "--auto-offline",
+        "--offline-cert",
+        "--offline-key",
+    ]);
     let mut flags = net::FLAGS.to_vec();
     flags.extend(["--batch", "--offline", "--validate"]);
     let a = args::split_flags(argv, &allowed, &flags)?;
@@ -61,10 +74,22 @@ fn send(argv: &[String]) -> Result<(), Fail> {
     }
     let mut conn = ConnOpts::new(a.flag("--verbose"));
     let mut upo_dir = PathBuf::from("upo");
+    let mut auto = AutoOfflineOpts::default();
     for (name, v) in &a.options {
         if !conn.take(name, v)? {
-            upo_dir = PathBuf::from(v);
+            match name.as_str() {
+                "--auto-offline" => auto.queue = Some(v.clone()),
+                "--offline-cert" => auto.cert = Some(v.clone()),
+                "--offline-key" => auto.key = Some(v.clone()),
+                _ => upo_dir = PathBuf::from(v),
+            }
         }
+    }
+    if auto.queue.is_none() && (auto.cert.is_some() || auto.key.is_some()) {
+        return Err(Fail(
+            "--offline-cert/--offline-key need --auto-offline QUEUE.json".into(),
+            2,
+        ));
     }
     if a.files.is_empty() {
         return Err(Fail(
@@ -95,18 +120,39 @@ fn send(argv: &[String]) -> Result<(), Fail> {
         let form = FormCode::of(schema);
         let invoices: Vec<&Item> = to_send.iter().map(|&i| &items[i]).collect();
         let offline = a.flag("--offline");
-        let (session, outcomes, session_upo) = if a.flag("--batch") {
-            let r = send_batch(&mut c, form, &invoices, offline)?;
-            (r.session, r.invoices, r.session_upo)
+        let sent = if a.flag("--batch") {
+            send_batch(&mut c, form, &invoices, offline)
         } else {
             let send = OnlineSend::new(form, invoices.iter().map(|i| i.bytes.clone()).collect())
                 .offline(offline);
             let op_start = |cl: &mut ksef::protocol::Client| cl.send_online(send);
-            let Output::Online(r) = c.run(op_start)? else {
-                return Err(Fail("unexpected result of the online session".into(), 2));
-            };
-            (r.session, r.invoices, r.session_upo)
+            match c.try_run(op_start) {
+                Ok(Output::Online(r)) => Ok(r),
+                Ok(_) => Err(SendFail::Fail(Fail(
+                    "unexpected result of the online session".into(),
+                    2,
+                ))),
+                Err(e) => Err(SendFail::Core(e)),
+            }
         };
+        let r = match sent {
+            Ok(r) => r,
+            Err(SendFail::Core(e))
+                if auto.queue.is_some()
+                    && ksef::offline::availability::AutoOffline::default().on_failure(&e) =>
+            {
+                eprintln!("KSeF unavailable ({}): issuing offline", error_line(&e));
+                let issued = issue_offline(&auto, c.environment(), &invoices)?;
+                for (&input, line) in to_send.iter().zip(issued) {
+                    lines[input] = Some(line);
+                }
+                c.close();
+                return print_lines(&items, &lines, refused);
+            }
+            Err(SendFail::Core(e)) => return Err(Fail(error_line(&e), 2)),
+            Err(SendFail::Fail(f)) => return Err(f),
+        };
+        let (session, outcomes, session_upo) = (r.session, r.invoices, r.session_upo);
         for (n, page) in session_upo.iter().enumerate() {
             let name = if session_upo.len() == 1 {
                 format!("session-{session}.xml")
@@ -139,8 +185,13 @@ fn send(argv: &[String]) -> Result<(), Fail> {
         );
     }
     c.close();
+    print_lines(&items, &lines, refused)
+}
+
+/// One `FILE<TAB>RESULT` line per input file; exit 1 when some were refused.
+fn print_lines(items: &[Item], lines: &[Option<String>], refused: usize) -> Result<(), Fail> {
     let mut out = std::io::stdout().lock();
-    for (item, line) in items.iter().zip(&lines) {
+    for (item, line) in items.iter().zip(lines) {
         writeln!(out, "{}\t{}", item.path, line.as_deref().unwrap_or(""))
             .map_err(|e| Fail(format!("cannot write output: {e}"), 2))?;
     }
@@ -153,6 +204,92 @@ fn send(argv: &[String]) -> Result<(), Fail> {
         ));
     }
     Ok(())
+}
+
+/// `--auto-offline` and the offline certificate.
+#[derive(Default)]
+struct AutoOfflineOpts {
+    queue: Option<String>,
+    cert: Option<String>,
+    key: Option<String>,
+}
+
+/// Why a session did not run: a core error (unavailability or not) or a CLI failure.
+enum SendFail {
+    Core(Error),
+    Fail(Fail),
+}
+
+impl From<Fail> for SendFail {
+    fn from(f: Fail) -> SendFail {
+        SendFail::Fail(f)
+    }
+}
+
+/// KSeF is unavailable: each invoice goes into the offline queue (offline24 from its P_1,
+/// KOD I, KOD II when a certificate was given); the queue file is saved. One line per
+/// invoice.
+fn issue_offline(
+    auto: &AutoOfflineOpts,
+    env: ksef::Environment,
+    invoices: &[&Item],
+) -> Result<Vec<String>, Fail> {
+    use ksef::offline::deadline::Mode;
+    use ksef::offline::queue::{Kod2Signer, OfflineQueue};
+    let Some(path) = auto.queue.as_deref() else {
+        return Err(Fail("--auto-offline QUEUE.json is needed".into(), 2));
+    };
+    let mut q = match std::fs::read_to_string(path) {
+        Ok(text) => OfflineQueue::restore_json(&text)
+            .map_err(|e| Fail(format!("--auto-offline {path}: {}", error_line(&e)), 2))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => OfflineQueue::new(env),
+        Err(e) => return Err(Fail(format!("--auto-offline {path}: cannot read: {e}"), 2)),
+    };
+    let signer = match (&auto.cert, &auto.key) {
+        (Some(c), Some(k)) => {
+            let key = ksef::crypto::PrivateKey::from_pem_or_der(&crate::read_input(k)?)
+                .map_err(|e| Fail(format!("--offline-key {k}: {e}"), 2))?;
+            let cert = ksef::crypto::Certificate::from_pem_or_der(&crate::read_input(c)?)
+                .map_err(|e| Fail(format!("--offline-cert {c}: {e}"), 2))?;
+            Some((key, cert.serial_hex()))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(Fail(
+                "--offline-cert and --offline-key go together".into(),
+                2,
+            ))
+        }
+    };
+    let mut lines = Vec::new();
+    for item in invoices {
+        let link = ksef::qr::InvoiceLink::from_invoice_xml(q.env(), &item.bytes)
+            .map_err(|e| Fail(format!("{}: {}", item.path, error_line(&e)), 2))?;
+        let mode = Mode::Offline24 {
+            issued: link.issue_date(),
+        };
+        let k2 = signer.as_ref().map(|(key, serial)| Kod2Signer {
+            context_type: ksef::qr::ContextType::Nip,
+            context_value: link.seller_nip(),
+            certificate_serial: serial,
+            key,
+        });
+        let line = match q.issue(&item.path, &item.bytes, mode, k2.as_ref(), &mut OsRng) {
+            Ok(inv) => format!(
+                "offline, send by {}\t{}",
+                inv.deadline
+                    .map_or("(no obligation)".to_string(), |d| d.to_string()),
+                inv.kod1_url
+            ),
+            Err(e) => error_line(&e),
+        };
+        lines.push(line);
+    }
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, q.snapshot_json())
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Fail(format!("--auto-offline {path}: cannot write: {e}"), 2))?;
+    Ok(lines)
 }
 
 /// Reads every invoice (schema detection), refuses a mix of schemas, and validates with
@@ -289,13 +426,14 @@ fn send_batch(
     form: FormCode,
     invoices: &[&Item],
     offline: bool,
-) -> Result<ksef::protocol::BatchResult, Fail> {
+) -> Result<ksef::protocol::BatchResult, SendFail> {
     let names: Vec<String> = invoices
         .iter()
         .enumerate()
         .map(|(i, it)| entry_name(i, &it.path))
         .collect();
-    send_batch_entries(
+    let mut core_error = None;
+    let r = send_batch_entries_with(
         c,
         form,
         names
@@ -303,7 +441,13 @@ fn send_batch(
             .map(String::as_str)
             .zip(invoices.iter().map(|it| it.bytes.as_slice())),
         offline,
-    )
+        &mut core_error,
+    );
+    match (r, core_error) {
+        (Ok(r), _) => Ok(r),
+        (Err(_), Some(e)) => Err(SendFail::Core(e)),
+        (Err(f), None) => Err(SendFail::Fail(f)),
+    }
 }
 
 /// Packages `(name, bytes)` entries in a temporary directory (encrypted parts, removed
@@ -313,6 +457,18 @@ pub(crate) fn send_batch_entries<'a>(
     form: FormCode,
     entries: impl Iterator<Item = (&'a str, &'a [u8])>,
     offline: bool,
+) -> Result<ksef::protocol::BatchResult, Fail> {
+    send_batch_entries_with(c, form, entries, offline, &mut None)
+}
+
+/// As [`send_batch_entries`]; a failure of the session itself also leaves the core error in
+/// `core_error` (to tell unavailability from a refusal).
+fn send_batch_entries_with<'a>(
+    c: &mut net::Conn,
+    form: FormCode,
+    entries: impl Iterator<Item = (&'a str, &'a [u8])>,
+    offline: bool,
+    core_error: &mut Option<Error>,
 ) -> Result<ksef::protocol::BatchResult, Fail> {
     let mut tag = [0u8; 8];
     OsRng
@@ -328,9 +484,14 @@ pub(crate) fn send_batch_entries<'a>(
         let mut send = BatchSend::new(form, prepared, key, Box::new(parts));
         send.offline_mode = offline;
         let op_start = |cl: &mut ksef::protocol::Client| cl.send_batch(send);
-        match c.run(op_start)? {
-            Output::Batch(r) => Ok(r),
-            _ => Err(Fail("unexpected result of the batch session".into(), 2)),
+        match c.try_run(op_start) {
+            Ok(Output::Batch(r)) => Ok(r),
+            Ok(_) => Err(Fail("unexpected result of the batch session".into(), 2)),
+            Err(e) => {
+                let f = Fail(error_line(&e), 2);
+                *core_error = Some(e);
+                Err(f)
+            }
         }
     })();
     // the parts are encrypted, but they are of no use once sent

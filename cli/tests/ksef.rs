@@ -570,3 +570,72 @@ fn cert_enroll_saves_a_key_and_its_certificate() {
     let out = ksef(&dir, None, &with(&args, &c));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn ksef_down_send_auto_offline_queues_the_invoices_then_offline_send_delivers_them() {
+    let sim = sim();
+    let d = tmp("auto-offline");
+    let files: Vec<String> = (0..2).map(|n| invoice(&d, "AO", n)).collect();
+    sim.faults().set_unavailable_retry_after(1);
+    sim.faults().set_unavailable(true);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sim/fixtures");
+    let cert = fixtures.join("test-ec-cert.pem").display().to_string();
+    let key = fixtures.join("test-ec-key.pem").display().to_string();
+    let c = conn(&sim);
+    let mut args = with(
+        &[
+            "send",
+            "--auto-offline",
+            "queue.json",
+            "--offline-cert",
+            &cert,
+            "--offline-key",
+            &key,
+        ],
+        &c,
+    );
+    args.extend(files.iter().map(String::as_str));
+    let out = ksef(&d, Some(TOKEN), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("KSeF unavailable"),
+        "{}",
+        stderr(&out)
+    );
+    for (f, r) in lines(&out) {
+        assert!(files.contains(&f));
+        assert!(r.starts_with("offline, send by "), "{r}");
+        assert!(
+            r.contains("\thttps://qr-test.ksef.mf.gov.pl/invoice/"),
+            "{r}"
+        );
+    }
+    assert!(sim.accepted_invoices().is_empty());
+    let listed = ksef(&d, None, &["offline", "list", "--state", "queue.json"]);
+    assert_eq!(
+        stdout(&listed).matches("\tpending\t").count(),
+        2,
+        "{}",
+        stdout(&listed)
+    );
+
+    // KSeF is back: the queue is sent with offlineMode.
+    sim.faults().set_unavailable(false);
+    let out = ksef(
+        &d,
+        Some(TOKEN),
+        &with(&["offline", "send", "--state", "queue.json"], &c),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sim.accepted_invoices().len(), 2);
+    // a refusal (not unavailability) is never turned into an offline invoice
+    let bad = d.join("bad.xml");
+    std::fs::write(&bad, std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let bad = bad.to_str().unwrap().to_string();
+    let mut args = with(&["send", "--auto-offline", "queue2.json"], &c);
+    args.push(&bad);
+    let out = ksef(&d, Some(TOKEN), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(lines(&out)[0].1.starts_with("error"), "{}", stdout(&out));
+    assert!(!d.join("queue2.json").exists());
+}

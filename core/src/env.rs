@@ -50,6 +50,15 @@ impl Environment {
         }
     }
 
+    /// The official environment whose API base URL this is (a trailing `/` is ignored);
+    /// `None` for any other URL (a simulator, a proxy).
+    pub fn of_api_base_url(url: &str) -> Option<Environment> {
+        let url = url.trim_end_matches('/');
+        Environment::ALL
+            .into_iter()
+            .find(|e| e.api_base_url() == url)
+    }
+
     /// The base URL of the REST API (API 2.0), without a trailing `/`; every endpoint path is
     /// relative to it (`{base}/auth/challenge`).
     pub const fn api_base_url(self) -> &'static str {

@@ -203,10 +203,13 @@ impl RecoveryReport {
         self.open.extend(other.open);
         self.not_sent.extend(other.not_sent);
         self.missed_deadline.extend(other.missed_deadline);
+        self.duplicates.extend(other.duplicates);
     }
 
     /// The report as JSON: `{"accepted": [{"id", "ksef_number"}], "rejected": [{"id",
-    /// "code", "message"}], "open": [ids], "not_sent": [ids], "missed_deadline": [ids]}`.
+    /// "code", "message"}], "open": [ids], "not_sent": [ids], "missed_deadline": [ids],
+    /// "duplicates": [{"id", "ksef_number"}]}` (duplicates: rejected as 440, with the KSeF
+    /// number of the invoice KSeF already holds).
     pub fn to_json_value(&self) -> Value {
         let accepted: Vec<Value> = self
             .accepted
@@ -224,6 +227,11 @@ impl RecoveryReport {
             "open": self.open,
             "not_sent": self.not_sent,
             "missed_deadline": self.missed_deadline,
+            "duplicates": self
+                .duplicates
+                .iter()
+                .map(|(id, n)| json!({"id": id, "ksef_number": n}))
+                .collect::<Vec<Value>>(),
         })
     }
 }

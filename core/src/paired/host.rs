@@ -313,7 +313,8 @@ impl Job {
 
 impl PairedEvent {
     /// The event as JSON: `{"event": "ksef_number_received" | "fakturownia_created" |
-    /// "discrepancy_entered" | "discrepancy_left" | "completed", "job": …, …}`.
+    /// "discrepancy_entered" | "discrepancy_left" | "completed" | "ksef_offline" |
+    /// "offline_issued", "job": …, …}`.
     pub fn to_json_value(&self) -> Value {
         match self {
             PairedEvent::KsefNumberReceived {
@@ -340,6 +341,21 @@ impl PairedEvent {
                 "event": "discrepancy_left", "job": job, "status": status.as_str(),
             }),
             PairedEvent::Completed { job } => json!({"event": "completed", "job": job}),
+            PairedEvent::KsefOffline { job, reason } => json!({
+                "event": "ksef_offline", "job": job, "reason": reason,
+            }),
+            PairedEvent::OfflineIssued {
+                job,
+                kod1_url,
+                kod2_url,
+                deadline,
+            } => json!({
+                "event": "offline_issued",
+                "job": job,
+                "kod1_url": kod1_url,
+                "kod2_url": kod2_url,
+                "deadline": deadline.map(|d| d.to_string()),
+            }),
         }
     }
 }
