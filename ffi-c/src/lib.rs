@@ -15,6 +15,9 @@ pub mod codes;
 pub mod client;
 #[allow(dead_code)]
 pub mod common;
+pub mod crypto;
 pub mod ids;
+pub mod invoice;
+pub mod qr;
 
 pub use common::ksef_result;
