@@ -15,8 +15,11 @@ pub mod codes;
 pub mod client;
 #[allow(dead_code)]
 pub mod common;
+pub mod crypto;
 pub mod ids;
+pub mod invoice;
 pub mod offline;
 pub mod paired;
+pub mod qr;
 
 pub use common::ksef_result;
