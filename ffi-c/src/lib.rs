@@ -9,11 +9,8 @@
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
-pub mod codes;
-// The helpers for the modules still to come (invoice, client, paired, offline).
-#[allow(dead_code)]
 pub mod client;
-#[allow(dead_code)]
+pub mod codes;
 pub mod common;
 pub mod crypto;
 pub mod ids;
@@ -21,5 +18,6 @@ pub mod invoice;
 pub mod offline;
 pub mod paired;
 pub mod qr;
+pub mod sansio;
 
 pub use common::ksef_result;

@@ -51,6 +51,14 @@ fn peek_client(client: *mut *mut ksef_client) -> Result<(), Error> {
     if slot.is_null() {
         return Err(null("client"));
     }
+    // SAFETY: a non-NULL `*client` is a live client made by `ksef_client_new*` (documented).
+    if unsafe { &**slot }.host_driven {
+        return Err(invalid(
+            "client",
+            "paired mode drives its client over the built-in transport: make it with \
+             ksef_client_new, not ksef_client_new_sansio",
+        ));
+    }
     Ok(())
 }
 
@@ -61,7 +69,9 @@ fn take_client(client: *mut *mut ksef_client) -> (Client, UreqTransport) {
     let b = unsafe { Box::from_raw(*client) };
     // SAFETY: `client` is writable (checked by `peek_client`).
     unsafe { *client = std::ptr::null_mut() };
-    let ksef_client { client, transport } = *b;
+    let ksef_client {
+        client, transport, ..
+    } = *b;
     (client, transport)
 }
 
