@@ -11,9 +11,10 @@ use std::collections::HashMap;
 use fake_ksef::{invoice, Fake, Fault, T0, TOKEN};
 use ksef::http::{Method, Request, Response, TransportError, TransportErrorKind};
 use ksef::id::{KsefNumber, Nip};
+use ksef::offline::availability::AutoOffline;
 use ksef::paired::fakturownia::Account;
 use ksef::paired::machine::{Leg, Mode, PairedDocs, PairedMachine, PairedStatus};
-use ksef::protocol::{Client, Config, Credentials, SecretString};
+use ksef::protocol::{Client, Config, Credentials, FormCode, OnlineSend, Output, SecretString};
 use ksef::retry::RetryPolicy;
 use serde_json::{json, Value};
 
@@ -457,7 +458,66 @@ fn snapshots_round_trip_in_cbor_and_json_and_hold_no_secrets() {
 /// per order, with the right KSeF number.
 #[test]
 fn crash_and_fault_simulation_keeps_exactly_once() {
+    simulate(false);
+}
+
+/// The same simulation with the automatic switch to offline: KSeF down for a while makes
+/// some jobs go offline (the test plays the host: it re-sends their exact bytes with
+/// `offlineMode` through `send_offline` and reports each acceptance back); crashes anywhere,
+/// also while an offline session is in flight. Every order still ends with exactly one KSeF
+/// invoice and one Fakturownia document carrying its number.
+#[test]
+fn crash_and_fault_simulation_with_auto_offline_keeps_exactly_once() {
+    simulate(true);
+}
+
+/// Plays the host of offline issuing: sends every job waiting offline in one session with
+/// `offlineMode`, then records the results (a 440 of our own number counts as accepted).
+fn recover_offline(
+    m: &mut PairedMachine,
+    ksef: &mut Fake,
+    fakt: &mut FakeFakt,
+    now: &mut u64,
+    events: &mut Vec<String>,
+) -> usize {
+    let waiting: Vec<(String, Vec<u8>)> = m
+        .jobs()
+        .filter(|j| j.ksef == Leg::Offline)
+        .map(|j| (j.id.clone(), j.docs.xml.clone().into_bytes()))
+        .collect();
+    if waiting.is_empty() {
+        return 0;
+    }
+    let send = OnlineSend::new(
+        FormCode::Fa3,
+        waiting.iter().map(|(_, x)| x.clone()).collect(),
+    )
+    .offline(true);
+    m.send_offline(send);
+    pump(m, ksef, fakt, now, None, events);
+    while let Some((_, result)) = m.poll_offline_result() {
+        let Ok(Output::Online(r)) = result else {
+            continue; // the session failed: they stay offline and are sent again
+        };
+        for o in &r.invoices {
+            let job = &waiting[o.index].0;
+            let number = o.ksef_number.clone().or_else(|| {
+                o.status
+                    .as_ref()
+                    .filter(|s| s.status.code == 440)
+                    .and_then(|s| s.original.as_ref().map(|(_, n)| n.clone()))
+            });
+            if let Some(n) = number {
+                m.offline_accepted(job, &n, Some(&r.session), *now).unwrap();
+            }
+        }
+    }
+    waiting.len()
+}
+
+fn simulate(auto_offline: bool) {
     let mut runs = 0;
+    let mut offline_jobs = 0;
     let mut crashes = 0;
     let mut checks = 0;
     // KSEF_PAIRED_RUNS scales the run count (e.g. 1000 with `--release`; figures in the
@@ -497,8 +557,19 @@ fn crash_and_fault_simulation_keeps_exactly_once() {
                     }
                 }
             }
+            if auto_offline {
+                // KSeF down for a while: the first opens fail past the client's retries
+                for k in 1..=(6 + (rnd() % 12) as u32) {
+                    ksef.faults.push(("open", k, Fault::Unavailable));
+                }
+            }
             let orders = 3;
-            let mut m = machine(mode, seed as u8);
+            let policy = if auto_offline {
+                AutoOffline::default()
+            } else {
+                AutoOffline::OFF
+            };
+            let mut m = machine(mode, seed as u8).with_auto_offline(policy);
             for n in 0..orders {
                 m.submit(docs(n), T0).unwrap();
             }
@@ -532,7 +603,18 @@ fn crash_and_fault_simulation_keeps_exactly_once() {
                     )
                     .unwrap()
                 };
-                m = m.with_retry(RetryPolicy::new(6, 200, 5_000, 600_000));
+                m = m
+                    .with_retry(RetryPolicy::new(6, 200, 5_000, 600_000))
+                    .with_auto_offline(policy);
+            }
+            // KSeF is back: the host sends what went offline (again after a lost answer).
+            if auto_offline {
+                offline_jobs += m.jobs().filter(|j| j.ksef == Leg::Offline).count();
+                for _ in 0..3 {
+                    if recover_offline(&mut m, &mut ksef, &mut fakt, &mut now, &mut events) == 0 {
+                        break;
+                    }
+                }
             }
             // Faults that outlasted the retries leave discrepancies: the recovery actions
             // finish them, never with a second KSeF submission of an accepted invoice.
@@ -556,8 +638,14 @@ fn crash_and_fault_simulation_keeps_exactly_once() {
             runs += 1;
         }
     }
-    eprintln!("paired fault simulation: {runs} runs, {crashes} crashes, {checks} invariant checks");
+    eprintln!(
+        "paired fault simulation (auto offline: {auto_offline}): {runs} runs, {crashes} \
+         crashes, {offline_jobs} jobs issued offline, {checks} invariant checks"
+    );
     assert!(runs >= 24 && crashes >= runs);
+    if auto_offline {
+        assert!(offline_jobs > 0, "the simulation put no job offline");
+    }
 }
 
 /// A scripted NBP: table A rates on business days of the window asked for.

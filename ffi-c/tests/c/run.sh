@@ -55,4 +55,26 @@ for src in "${sources[@]}"; do
     failed=1
   fi
 done
+
+# The static library and the pkg-config file: the example linked statically against
+# libksef_ffi.a with the flags pkg-config gives (a pkg-config file for this debug build).
+if [ $# -eq 0 ]; then
+  PC_DIR=$OUT/pkgconfig
+  mkdir -p "$PC_DIR"
+  sed -e "s|@PREFIX@|$ROOT|" -e "s|@VERSION@|0|" -e "s|/target/release|/target/debug|" \
+    "$ROOT/ffi-c/ksef.pc.in" >"$PC_DIR/ksef.pc"
+  export PKG_CONFIG_PATH=$PC_DIR
+  echo "== issue_invoice (static, pkg-config)"
+  # shellcheck disable=SC2046
+  gcc -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags ksef) "$ROOT/examples/c/issue_invoice.c" \
+    -o "$OUT/issue_invoice_static" -Wl,-Bstatic $(pkg-config --libs-only-L ksef) -lksef_ffi \
+    -Wl,-Bdynamic $(pkg-config --static --libs-only-l ksef | sed 's/-lksef_ffi//')
+  if ldd "$OUT/issue_invoice_static" | grep -q libksef_ffi; then
+    echo "FAILED: the static example links libksef_ffi.so"
+    failed=1
+  elif ! "$OUT/issue_invoice_static"; then
+    echo "FAILED: issue_invoice (static)"
+    failed=1
+  fi
+fi
 exit $failed
