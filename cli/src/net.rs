@@ -246,14 +246,7 @@ impl ConnOpts {
     }
 }
 
-fn is_loopback(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .unwrap_or(url);
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
-}
+use ksef::protocol::settings::is_loopback;
 
 /// 32 bytes from the OS for the client's CSPRNG.
 pub fn seed() -> Result<[u8; 32], Fail> {
