@@ -1238,6 +1238,67 @@ ksef_result ksef_paired_submit_order(ksef_paired *paired,
 ksef_result ksef_paired_run(ksef_paired *paired, ksef_buffer **events_out);
 
 /**
+ * What Latarnia (or the host) says about KSeF now: `AVAILABLE`, `MAINTENANCE`, `FAILURE` or
+ * `TOTAL_FAILURE` (see `ksef_lighthouse_status`). With offline issuing on (`"offline"` in the
+ * settings), new orders go offline without a KSeF attempt while it is not `AVAILABLE`.
+ * Unknown names are `KSEF_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `paired` is a live engine; `status` points to `status_len` readable bytes.
+ */
+ksef_result ksef_paired_set_ksef_status(ksef_paired *paired, const char *status, size_t status_len);
+
+/**
+ * Records an announced KSeF failure (days `YYYY-MM-DD`, Polish time): the deadlines of the
+ * invoices waiting in the engine's offline queue move (7 business days after the end).
+ * `KSEF_ERR_INVALID_VALUE` for bad dates or an end before the start.
+ *
+ * # Safety
+ * `paired` is a live engine; the dates point to their lengths in readable bytes.
+ */
+ksef_result ksef_paired_announce_failure(ksef_paired *paired,
+                                         const char *announced,
+                                         size_t announced_len,
+                                         const char *ended,
+                                         size_t ended_len);
+
+/**
+ * Sends the invoices the engine issued offline (once KSeF is back): up to `max` of them in
+ * one online session with `offlineMode`, oldest deadline first, then runs the engine until
+ * idle, so each accepted invoice's job goes on (the Fakturownia document in KSeF-first mode,
+ * the KSeF-number backfill in simultaneous mode). `*result_out` gets `{"sent": N, "events":
+ * [...], "offline": <the queue, see ksef_paired_offline_json>}`; `sent` is 0 when nothing
+ * waits (or offline issuing is off).
+ *
+ * # Safety
+ * `paired` is a live engine; `result_out` is writable.
+ */
+ksef_result ksef_paired_recover_offline(ksef_paired *paired, size_t max, ksef_buffer **result_out);
+
+/**
+ * The engine's offline queue as JSON (the invoices issued offline: id = the job id, status,
+ * mode, deadline, KOD I/II links, KSeF number once accepted; as `ksef_offline_queue_list_json`),
+ * or `null` when offline issuing is off.
+ *
+ * # Safety
+ * `paired` is a live engine; `json_out` is writable.
+ */
+ksef_result ksef_paired_offline_json(const ksef_paired *paired, ksef_buffer **json_out);
+
+/**
+ * Asks Latarnia (KSeF's public status service; `url` e.g.
+ * `https://api-latarnia-test.ksef.mf.gov.pl`, or the simulator's `…/latarnia`) over the
+ * built-in transport. `*status_out` gets `{"status": "AVAILABLE" | "MAINTENANCE" | "FAILURE" |
+ * "TOTAL_FAILURE", "messages": [...], "failures": [{"announced", "ended"}]}`. Errors:
+ * `KSEF_ERR_TRANSPORT`/`_TIMEOUT` when unreachable, `KSEF_ERR_BAD_RESPONSE` for an answer
+ * that is not Latarnia's. Thread-safe.
+ *
+ * # Safety
+ * `url` points to `url_len` readable bytes; `status_out` is writable.
+ */
+ksef_result ksef_lighthouse_status(const char *url, size_t url_len, ksef_buffer **status_out);
+
+/**
  * The recovery that fits the job's state, run to the end (as `ksef audit retry JOB`): the
  * Fakturownia leg only with the stored KSeF number (`KSEF_OK_FAKTUROWNIA_FAILED`, never a
  * second KSeF submission), the KSeF-number backfill (`KSEF_ID_BACKFILL_FAILED`), both legs

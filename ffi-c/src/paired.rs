@@ -9,6 +9,7 @@
 
 use ksef::http::Transport;
 use ksef::id::Nip;
+use ksef::offline::availability::{self, KsefStatus};
 use ksef::paired::engine::{Engine, OrderOutcome};
 use ksef::paired::fakturownia;
 use ksef::paired::host::{self, HostSettings};
@@ -334,6 +335,176 @@ pub unsafe extern "C" fn ksef_paired_run(
                 .push(json!({"event": "order_failed", "order_id": order, "error": error_json(&e)}));
         }
         give_json(o, &Value::Array(events))
+    })
+}
+
+/// What Latarnia (or the host) says about KSeF now: `AVAILABLE`, `MAINTENANCE`, `FAILURE` or
+/// `TOTAL_FAILURE` (see `ksef_lighthouse_status`). With offline issuing on (`"offline"` in the
+/// settings), new orders go offline without a KSeF attempt while it is not `AVAILABLE`.
+/// Unknown names are `KSEF_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `paired` is a live engine; `status` points to `status_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_paired_set_ksef_status(
+    paired: *mut ksef_paired,
+    status: *const std::ffi::c_char,
+    status_len: usize,
+) -> ksef_result {
+    guard(|| {
+        let p = handle_mut(paired, "paired")?;
+        // SAFETY: documented contract.
+        let name = unsafe { text(status, status_len, "status") }?;
+        let st = KsefStatus::from_name(name).ok_or_else(|| {
+            invalid(
+                "status",
+                format!("`{name}`: AVAILABLE, MAINTENANCE, FAILURE or TOTAL_FAILURE"),
+            )
+        })?;
+        p.engine.set_ksef_status(st);
+        Ok(())
+    })
+}
+
+/// Records an announced KSeF failure (days `YYYY-MM-DD`, Polish time): the deadlines of the
+/// invoices waiting in the engine's offline queue move (7 business days after the end).
+/// `KSEF_ERR_INVALID_VALUE` for bad dates or an end before the start.
+///
+/// # Safety
+/// `paired` is a live engine; the dates point to their lengths in readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_paired_announce_failure(
+    paired: *mut ksef_paired,
+    announced: *const std::ffi::c_char,
+    announced_len: usize,
+    ended: *const std::ffi::c_char,
+    ended_len: usize,
+) -> ksef_result {
+    guard(|| {
+        let p = handle_mut(paired, "paired")?;
+        let day = |name: &str, s: &str| -> Result<ksef::model::Date, Error> {
+            s.parse()
+                .map_err(|e: &str| Error::new(ErrorCode::InvalidValue, name, e.to_string()))
+        };
+        // SAFETY: documented contract.
+        let a = day("announced", unsafe {
+            text(announced, announced_len, "announced")
+        }?)?;
+        // SAFETY: documented contract.
+        let e = day("ended", unsafe { text(ended, ended_len, "ended") }?)?;
+        if e < a {
+            return Err(
+                Error::new(ErrorCode::InvalidValue, "ended", "before the announcement").into(),
+            );
+        }
+        p.engine.announce_failure(ksef::offline::deadline::Failure {
+            announced: a,
+            ended: e,
+        });
+        Ok(())
+    })
+}
+
+/// Sends the invoices the engine issued offline (once KSeF is back): up to `max` of them in
+/// one online session with `offlineMode`, oldest deadline first, then runs the engine until
+/// idle, so each accepted invoice's job goes on (the Fakturownia document in KSeF-first mode,
+/// the KSeF-number backfill in simultaneous mode). `*result_out` gets `{"sent": N, "events":
+/// [...], "offline": <the queue, see ksef_paired_offline_json>}`; `sent` is 0 when nothing
+/// waits (or offline issuing is off).
+///
+/// # Safety
+/// `paired` is a live engine; `result_out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_paired_recover_offline(
+    paired: *mut ksef_paired,
+    max: usize,
+    result_out: *mut *mut ksef_buffer,
+) -> ksef_result {
+    guard(|| {
+        let o = out(result_out, "result_out")?;
+        let p = handle_mut(paired, "paired")?;
+        if max == 0 {
+            return Err(invalid("max", "must be at least 1").into());
+        }
+        let sent = p.engine.recover_offline(max);
+        let (mut events, failed) = drive(p);
+        for (order, e) in failed {
+            events
+                .push(json!({"event": "order_failed", "order_id": order, "error": error_json(&e)}));
+        }
+        let queue = p
+            .engine
+            .offline_queue()
+            .map_or(Value::Null, |q| q.list_json(None));
+        give_json(
+            o,
+            &json!({"sent": sent, "events": events, "offline": queue}),
+        )
+    })
+}
+
+/// The engine's offline queue as JSON (the invoices issued offline: id = the job id, status,
+/// mode, deadline, KOD I/II links, KSeF number once accepted; as `ksef_offline_queue_list_json`),
+/// or `null` when offline issuing is off.
+///
+/// # Safety
+/// `paired` is a live engine; `json_out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_paired_offline_json(
+    paired: *const ksef_paired,
+    json_out: *mut *mut ksef_buffer,
+) -> ksef_result {
+    guard(|| {
+        let o = out(json_out, "json_out")?;
+        let p = handle(paired, "paired")?;
+        let queue = p
+            .engine
+            .offline_queue()
+            .map_or(Value::Null, |q| q.list_json(None));
+        give_json(o, &queue)
+    })
+}
+
+/// Asks Latarnia (KSeF's public status service; `url` e.g.
+/// `https://api-latarnia-test.ksef.mf.gov.pl`, or the simulator's `…/latarnia`) over the
+/// built-in transport. `*status_out` gets `{"status": "AVAILABLE" | "MAINTENANCE" | "FAILURE" |
+/// "TOTAL_FAILURE", "messages": [...], "failures": [{"announced", "ended"}]}`. Errors:
+/// `KSEF_ERR_TRANSPORT`/`_TIMEOUT` when unreachable, `KSEF_ERR_BAD_RESPONSE` for an answer
+/// that is not Latarnia's. Thread-safe.
+///
+/// # Safety
+/// `url` points to `url_len` readable bytes; `status_out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_lighthouse_status(
+    url: *const std::ffi::c_char,
+    url_len: usize,
+    status_out: *mut *mut ksef_buffer,
+) -> ksef_result {
+    guard(|| {
+        let o = out(status_out, "status_out")?;
+        // SAFETY: documented contract.
+        let url = unsafe { text(url, url_len, "url") }?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid("url", "expected an http:// or https:// URL").into());
+        }
+        let mut b = UreqTransport::builder();
+        if ksef::protocol::settings::is_loopback(url) {
+            b = b.no_proxy();
+        }
+        let mut t = b.build()?;
+        let r = t
+            .send(&availability::status_request(url))
+            .map_err(Error::from)?;
+        if !r.is_success() {
+            return Err(Error::new(
+                ErrorCode::BadResponse,
+                "status",
+                format!("Latarnia answered HTTP {}", r.status),
+            )
+            .into());
+        }
+        let report = availability::parse_status(&r.body)?;
+        give_json(o, &report.to_json_value())
     })
 }
 

@@ -15,7 +15,7 @@
 //! obligation to send). Announced failures then move pending deadlines through
 //! [`super::queue::OfflineQueue::announce_failure`] once their end is known.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde_json::Value;
@@ -48,6 +48,12 @@ impl KsefStatus {
             KsefStatus::Failure => "FAILURE",
             KsefStatus::TotalFailure => "TOTAL_FAILURE",
         }
+    }
+
+    /// The status of its Latarnia name (`AVAILABLE`, `MAINTENANCE`, `FAILURE`,
+    /// `TOTAL_FAILURE`).
+    pub fn from_name(s: &str) -> Option<KsefStatus> {
+        Self::parse(s)
     }
 
     fn parse(s: &str) -> Option<KsefStatus> {
@@ -112,6 +118,40 @@ pub struct StatusReport {
     pub status: KsefStatus,
     /// The messages about it (none when KSeF is fully available).
     pub messages: Vec<Announcement>,
+}
+
+impl StatusReport {
+    /// The report as JSON (the form the bindings return): `{"status": "FAILURE", "messages":
+    /// [{"id", "event_id", "type", "title", "text", "start", "end", "published"}],
+    /// "failures": [{"announced": "YYYY-MM-DD", "ended": "YYYY-MM-DD"}]}` — `failures` are the
+    /// messages the deadline rules can use (see [`Announcement::failure`]).
+    pub fn to_json_value(&self) -> Value {
+        let messages: Vec<Value> = self
+            .messages
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.id, "event_id": m.event_id, "type": m.kind, "title": m.title,
+                    "text": m.text, "start": m.start, "end": m.end, "published": m.published,
+                })
+            })
+            .collect();
+        let failures: Vec<Value> = self
+            .messages
+            .iter()
+            .filter_map(Announcement::failure)
+            .map(|f| {
+                serde_json::json!({
+                    "announced": f.announced.to_string(), "ended": f.ended.to_string(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "status": self.status.as_str(),
+            "messages": messages,
+            "failures": failures,
+        })
+    }
 }
 
 /// Latarnia's base URL for an environment (TEST and DEMO share the test instance).

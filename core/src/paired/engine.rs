@@ -110,6 +110,7 @@ struct EngineState {
 
 /// The seller's offline KSeF certificate for KOD II: the login context, the certificate's
 /// serial (16 hex characters) and its private key (never in a snapshot or `Debug`).
+#[derive(Clone)]
 pub struct OfflineSigner {
     /// The context type of the issuer's login (`Nip` for most shops).
     pub context_type: ContextType,

@@ -15,12 +15,17 @@ use core::fmt;
 use serde_json::{json, Map, Value};
 
 use super::engine::Engine;
+use super::engine::OfflineSigner;
 use super::fakturownia::Account;
 use super::machine::{Job, Mode, PairedEvent, PairedStatus};
 use super::reader::{self, Obj};
 use super::rules::{Decision, DocumentKind, RateQuote, RuleConfig, StoreRules, Trigger};
+use crate::crypto::{Certificate, PrivateKey};
 use crate::error::{Error, ErrorCode};
+use crate::offline::availability::AutoOffline;
 use crate::protocol::{Client, SecretString};
+use crate::qr::ContextType;
+use crate::Environment;
 
 const BAD: ErrorCode = ErrorCode::InvalidValue;
 
@@ -73,6 +78,12 @@ impl Trigger {
 /// defaults to the store's `fakturownia.base_url`; `fakturownia_token` is required;
 /// `nbp_url` defaults to [`NBP_URL`]; `push_secret` enables KSeF status pushes
 /// ([`super::machine::PairedMachine::apply_ksef_push`]).
+///
+/// `"offline"` turns on offline issuing while KSeF is unavailable ([`Engine::with_offline`]):
+/// `{"certificate_pem": "…", "private_key_pem": "…", "on_transport_error": true,
+/// "on_server_error": true, "on_announcement": true}` — the seller's KSeF certificate of type
+/// Offline and its key sign KOD II (the key never appears in an error, a snapshot or JSON);
+/// each trigger defaults to `true`.
 #[non_exhaustive]
 pub struct HostSettings {
     /// The store the engine serves.
@@ -85,6 +96,74 @@ pub struct HostSettings {
     pub nbp_url: String,
     /// The shared secret of KSeF status pushes.
     pub push_secret: Option<SecretString>,
+    /// Offline issuing, when configured.
+    pub offline: Option<OfflineSettings>,
+}
+
+/// Offline issuing of an engine (the `"offline"` settings).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct OfflineSettings {
+    /// When to switch to offline.
+    pub policy: AutoOffline,
+    /// The KOD II signer (the offline certificate); without it invoices wait to be issued.
+    pub signer: Option<OfflineSigner>,
+}
+
+impl OfflineSettings {
+    fn from_obj(mut o: Obj<'_>, context: &str) -> Result<OfflineSettings, Error> {
+        let mut policy = AutoOffline::default();
+        if let Some(b) = o.opt_bool("on_transport_error")? {
+            policy.on_transport_error = b;
+        }
+        if let Some(b) = o.opt_bool("on_server_error")? {
+            policy.on_server_error = b;
+        }
+        if let Some(b) = o.opt_bool("on_announcement")? {
+            policy.on_announcement = b;
+        }
+        let cert = o.opt_string("certificate_pem")?;
+        // the key is read without echoing it in any error
+        let key = match o.opt("private_key_pem") {
+            Some(Value::String(k)) => Some(SecretString::new(k.as_str())),
+            Some(_) => return Err(o.bad("private_key_pem", "expected a PEM string")),
+            None => None,
+        };
+        let signer = match (cert, key) {
+            (Some(c), Some(k)) => {
+                let key = PrivateKey::from_pem_or_der(k.expose().as_bytes()).map_err(|e| {
+                    Error::new(e.code(), o.at("private_key_pem"), e.message().to_string())
+                })?;
+                let cert = Certificate::from_pem_or_der(c.as_bytes()).map_err(|e| {
+                    Error::new(e.code(), o.at("certificate_pem"), e.message().to_string())
+                })?;
+                Some(OfflineSigner {
+                    context_type: ContextType::Nip,
+                    context_value: context.to_string(),
+                    certificate_serial: cert.serial_hex(),
+                    key,
+                })
+            }
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(o.bad("private_key_pem", "certificate_pem needs private_key_pem"))
+            }
+            (None, Some(_)) => {
+                return Err(o.bad("certificate_pem", "private_key_pem needs certificate_pem"))
+            }
+        };
+        o.finish()?;
+        Ok(OfflineSettings { policy, signer })
+    }
+}
+
+impl fmt::Debug for OfflineSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OfflineSettings")
+            .field("policy", &self.policy)
+            .field("signer", &self.signer)
+            .finish()
+    }
 }
 
 impl fmt::Debug for HostSettings {
@@ -94,6 +173,7 @@ impl fmt::Debug for HostSettings {
             .field("mode", &self.mode)
             .field("account", &self.account)
             .field("nbp_url", &self.nbp_url)
+            .field("offline", &self.offline)
             .finish_non_exhaustive()
     }
 }
@@ -161,6 +241,10 @@ impl HostSettings {
             Some(_) => return Err(o.bad("push_secret", "expected a non-empty string")),
             None => None,
         };
+        let offline = match o.opt_obj("offline")? {
+            Some(off) => Some(OfflineSettings::from_obj(off, &rules.seller.nip)?),
+            None => None,
+        };
         o.finish()?;
         Ok(HostSettings {
             store,
@@ -168,11 +252,31 @@ impl HostSettings {
             account: Account::new(url, token),
             nbp_url,
             push_secret,
+            offline,
         })
+    }
+
+    /// Offline issuing and the push secret on an engine of these settings.
+    fn finish(&self, e: Engine, env: Environment) -> Engine {
+        let e = match &self.push_secret {
+            Some(s) => e.with_push_secret(s.clone()),
+            None => e,
+        };
+        match &self.offline {
+            Some(off) => {
+                let mut e = e.with_offline(env, off.policy);
+                if let Some(s) = &off.signer {
+                    e.set_offline_signer(s.clone());
+                }
+                e
+            }
+            None => e,
+        }
     }
 
     /// A new engine over `client` for these settings.
     pub fn engine(&self, config: RuleConfig, client: Client, seed: [u8; 32]) -> Engine {
+        let env = self.environment(&config);
         let e = Engine::new(
             config,
             self.mode,
@@ -181,10 +285,15 @@ impl HostSettings {
             self.nbp_url.clone(),
             seed,
         );
-        match &self.push_secret {
-            Some(s) => e.with_push_secret(s.clone()),
-            None => e,
-        }
+        self.finish(e, env)
+    }
+
+    /// The KSeF environment of the store (for the QR links of offline invoices).
+    fn environment(&self, config: &RuleConfig) -> Environment {
+        config
+            .stores
+            .get(&self.store)
+            .map_or(Environment::Production, |s| s.ksef.environment)
     }
 
     /// An engine restored from a snapshot: JSON ([`Engine::snapshot_json`], starting with
@@ -197,6 +306,7 @@ impl HostSettings {
         seed: [u8; 32],
     ) -> Result<Engine, Error> {
         let json = snapshot_text(snapshot)?;
+        let env = self.environment(&config);
         let e = Engine::restore_json(
             &json,
             config,
@@ -205,10 +315,7 @@ impl HostSettings {
             self.nbp_url.clone(),
             seed,
         )?;
-        Ok(match &self.push_secret {
-            Some(s) => e.with_push_secret(s.clone()),
-            None => e,
-        })
+        Ok(self.finish(e, env))
     }
 }
 

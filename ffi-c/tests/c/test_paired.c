@@ -524,8 +524,135 @@ static void test_simultaneous_eur(void) {
   free(eur);
 }
 
+/* The PEM file `name` of the test data as a JSON string body (newlines escaped; malloc'd). */
+static char *pem_json(const char *name) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/%s", need_env("KSEF_TEST_DATA"), name);
+  size_t len;
+  char *pem = (char *)read_file(path, &len);
+  char *out = malloc(2 * len + 1), *o = out;
+  for (size_t i = 0; i < len; i++) {
+    if (pem[i] == '\n') {
+      *o++ = '\\';
+      *o++ = 'n';
+    } else if (pem[i] != '\r') {
+      *o++ = pem[i];
+    }
+  }
+  *o = 0;
+  free(pem);
+  return out;
+}
+
+/* Offline issuing in paired mode: Latarnia read; KSeF announced down → the order's invoice is
+ * issued offline (KOD I/II), the simultaneous mode's Fakturownia document made at once; KSeF
+ * back → recover_offline sends it with offlineMode and the KSeF number is backfilled. */
+static void test_offline_issuing(void) {
+  char url[300];
+  snprintf(url, sizeof url, "%s/latarnia", host);
+  ksef_buffer *st = NULL;
+  EXPECT_OK(ksef_lighthouse_status(STR(url), &st));
+  CHECK(st && strstr(data(st), "\"status\":\"AVAILABLE\"") != NULL);
+  ksef_buffer_free(st);
+  st = NULL;
+  EXPECT_ERR(KSEF_ERR_INVALID_ARGUMENT, ksef_lighthouse_status(STR("ftp://x"), &st));
+  EXPECT_ERR(KSEF_ERR_TRANSPORT, ksef_lighthouse_status(STR("http://127.0.0.1:9"), &st));
+  EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_lighthouse_status(STR(url), NULL));
+  CHECK(st == NULL);
+
+  char *rules0 = example("rules.json");
+  char *rules = replace(rules0, "FV/{YYYY}/{MM}/{seq}", "FO/{YYYY}/{MM}/{seq}");
+  char *order = example("order-b2b.json");
+  char *cert = pem_json("ec-p256.cert.pem");
+  char *key = pem_json("ec-p256.pkcs8.pem");
+  size_t cap = strlen(cert) + strlen(key) + 1024;
+  char *off = malloc(cap);
+  snprintf(off, cap,
+           "{\"store\":\"pl-main\",\"mode\":\"simultaneous\",\"fakturownia_url\":\"%s/fakturownia\","
+           "\"fakturownia_token\":\"" TOKEN "\",\"nbp_url\":\"%s/nbp\",\"offline\":{"
+           "\"certificate_pem\":\"%s\",\"private_key_pem\":\"%s\"}}",
+           host, host, cert, key);
+  /* a key without its certificate is refused, naming the key, never echoing it */
+  char *bad = replace(off, "\"certificate_pem\"", "\"certificate_pemx\"");
+  ksef_client *c = new_client();
+  ksef_paired *p = NULL;
+  EXPECT_ERR(KSEF_ERR_INVALID_VALUE, ksef_paired_new(STR(rules), STR(bad), &c, &p));
+  char msg[512];
+  ksef_last_error_message(msg, sizeof msg, NULL);
+  CHECK(strstr(msg, "PRIVATE KEY") == NULL);
+  free(bad);
+  EXPECT_OK(ksef_paired_new(STR(rules), STR(off), &c, &p));
+  if (p) {
+    EXPECT_OK(ksef_paired_set_ksef_status(p, STR("FAILURE")));
+    EXPECT_ERR(KSEF_ERR_INVALID_ARGUMENT, ksef_paired_set_ksef_status(p, STR("SUNNY")));
+    ksef_buffer *r = NULL;
+    EXPECT_OK(ksef_paired_submit_order(p, STR(order), STR("status"), &r));
+    char job[256] = "";
+    if (r) {
+      CHECK(strstr(data(r), "\"status\":\"FAKTUROWNIA_OK_KSEF_OFFLINE\"") != NULL);
+      CHECK(strstr(data(r), "\"event\":\"ksef_offline\"") != NULL);
+      CHECK(strstr(data(r), "\"event\":\"offline_issued\"") != NULL);
+      CHECK(strstr(data(r), "/certificate/Nip/5265877635/5265877635/") != NULL);
+      json_str(data(r), "job", job, sizeof job);
+      ksef_buffer_free(r);
+    }
+    r = NULL;
+    EXPECT_OK(ksef_paired_offline_json(p, &r));
+    CHECK(r && strstr(data(r), "\"status\":\"pending\"") != NULL);
+    CHECK(r && strstr(data(r), "PRIVATE KEY") == NULL);
+    ksef_buffer_free(r);
+    r = NULL;
+    EXPECT_OK(ksef_paired_announce_failure(p, STR("2026-11-20"), STR("2026-11-21")));
+    EXPECT_ERR(KSEF_ERR_INVALID_VALUE, ksef_paired_announce_failure(p, STR("2026-11-22"), STR("2026-11-21")));
+    EXPECT_ERR(KSEF_ERR_INVALID_VALUE, ksef_paired_announce_failure(p, STR("x"), STR("2026-11-21")));
+    /* the snapshot keeps the queue, never the key */
+    EXPECT_OK(ksef_paired_snapshot_json(p, &r));
+    CHECK(r && strstr(data(r), "PRIVATE KEY") == NULL && strstr(data(r), "offline") != NULL);
+    ksef_buffer_free(r);
+    r = NULL;
+    /* KSeF is back */
+    EXPECT_OK(ksef_paired_set_ksef_status(p, STR("AVAILABLE")));
+    EXPECT_ERR(KSEF_ERR_INVALID_ARGUMENT, ksef_paired_recover_offline(p, 0, &r));
+    EXPECT_OK(ksef_paired_recover_offline(p, 100, &r));
+    if (r) {
+      CHECK(json_int(data(r), "sent") == 1);
+      CHECK(strstr(data(r), "\"event\":\"completed\"") != NULL);
+      CHECK(strstr(data(r), "\"status\":\"accepted\"") != NULL);
+      ksef_buffer_free(r);
+    }
+    r = NULL;
+    EXPECT_OK(ksef_paired_job_json(p, STR(job), &r));
+    if (r) {
+      CHECK(strstr(data(r), "\"status\":\"COMPLETED\"") != NULL);
+      char n[64], gov[64];
+      json_str(data(r), "ksef_number", n, sizeof n);
+      json_str(data(r), "fakturownia_gov_id", gov, sizeof gov);
+      CHECK(strlen(n) == 35 && strcmp(n, gov) == 0);
+      EXPECT_OK(ksef_ksef_number_check(STR(n)));
+      ksef_buffer_free(r);
+    }
+    r = NULL;
+    EXPECT_OK(ksef_paired_recover_offline(p, 100, &r));
+    CHECK(r && json_int(data(r), "sent") == 0);
+    ksef_buffer_free(r);
+    r = NULL;
+    EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_paired_offline_json(NULL, &r));
+    EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_paired_recover_offline(p, 1, NULL));
+    EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_paired_set_ksef_status(NULL, STR("AVAILABLE")));
+    ksef_paired_free(p);
+  }
+  ksef_client_free(c);
+  free(off);
+  free(cert);
+  free(key);
+  free(rules0);
+  free(rules);
+  free(order);
+}
+
 int main(void) {
   setup();
+  test_offline_issuing();
   test_rules_evaluate();
   test_new_errors();
   test_flow();
