@@ -405,6 +405,51 @@ ksef_result ksef_client_test_connection(ksef_client *client, ksef_buffer **resul
 ksef_result ksef_client_logout(ksef_client *client, ksef_buffer **result_out);
 
 /**
+ * Enrolls a KSeF certificate (KSeF requires a certificate (XAdES) login for this; after a
+ * KSeF-token login it is refused with `KSEF_ERR_FORBIDDEN`): a new P-256 key made here, its
+ * PKCS#10 request with the subject KSeF dictates, then waiting for the certificate.
+ * `type` is `"Offline"` (the certificate that signs KOD II) or `"Authentication"`. Result:
+ * `{"type":"certificate","serial","certificate_pem","private_key_pem",...}` — the new
+ * private key is returned to its owner (store it safely; it is never logged). Blocks. Not
+ * thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; the inputs point to their lengths in readable bytes;
+ * `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_enroll_certificate(ksef_client *client,
+                                           const char *name,
+                                           size_t name_len,
+                                           const char *kind,
+                                           size_t kind_len,
+                                           ksef_buffer **result_out);
+
+/**
+ * Lists the context's authentication sessions (`GET /auth/sessions`, every page):
+ * `{"type":"auth_sessions","sessions":[{"reference","start_date","method","status","is_current",...}]}`. Blocks.
+ * Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_auth_sessions(ksef_client *client,
+                                      ksef_buffer **result_out);
+
+/**
+ * Ends one authentication session by its reference (`DELETE /auth/sessions/{reference}`),
+ * e.g. a device that was lost: `{"type":"terminated"}`. Blocks. Not thread-safe for one
+ * client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `reference` points to `reference_len` readable bytes;
+ * `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_terminate_auth_session(ksef_client *client,
+                                               const char *reference,
+                                               size_t reference_len,
+                                               ksef_buffer **result_out);
+
+/**
  * The bytes of a buffer (followed by a NUL that the length does not count). NULL for a
  * NULL buffer. Valid until the buffer is freed. Thread-safe for distinct buffers.
  *
@@ -1784,6 +1829,41 @@ ksef_result ksef_client_start_generate_token(ksef_client *client,
                                              const char *request_json,
                                              size_t request_len,
                                              uint64_t *op_out);
+
+/**
+ * Starts a certificate enrollment (as `ksef_client_enroll_certificate`). Not thread-safe
+ * for one client.
+ *
+ * # Safety
+ * As `ksef_client_enroll_certificate`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_enroll_certificate(ksef_client *client,
+                                                 const char *name,
+                                                 size_t name_len,
+                                                 const char *kind,
+                                                 size_t kind_len,
+                                                 uint64_t *op_out);
+
+/**
+ * Starts listing the authentication sessions (as `ksef_client_auth_sessions`). Not
+ * thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `op_out` is NULL or writable.
+ */
+ksef_result ksef_client_start_auth_sessions(ksef_client *client, uint64_t *op_out);
+
+/**
+ * Starts ending one authentication session (as `ksef_client_terminate_auth_session`). Not
+ * thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_terminate_auth_session`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_terminate_auth_session(ksef_client *client,
+                                                     const char *reference,
+                                                     size_t reference_len,
+                                                     uint64_t *op_out);
 
 /**
  * Starts a connection test (as `ksef_client_test_connection`). Not thread-safe for one

@@ -608,3 +608,114 @@ pub unsafe extern "C" fn ksef_client_logout(
         Ok(Box::new(|c: &mut Client| c.logout()))
     })
 }
+
+/// The start of a certificate enrollment: `name` and `type` (`"Offline"` for KOD II,
+/// `"Authentication"` for XAdES logins).
+///
+/// # Safety
+/// The inputs point to their lengths in readable bytes.
+pub(crate) unsafe fn enroll_start(
+    name: *const std::ffi::c_char,
+    name_len: usize,
+    kind: *const std::ffi::c_char,
+    kind_len: usize,
+) -> Result<Start, Error> {
+    // SAFETY: documented contract.
+    let name = unsafe { text(name, name_len, "name") }?.to_string();
+    // SAFETY: documented contract.
+    let kind = unsafe { text(kind, kind_len, "type") }?;
+    let kind = match kind {
+        "Offline" | "offline" => ksef::protocol::CertificateType::Offline,
+        "Authentication" | "authentication" => ksef::protocol::CertificateType::Authentication,
+        other => {
+            return Err(crate::common::invalid(
+                "type",
+                format!("`{other}`: Offline or Authentication"),
+            ))
+        }
+    };
+    if name.trim().is_empty() {
+        return Err(crate::common::invalid("name", "must not be empty"));
+    }
+    Ok(Box::new(move |c: &mut Client| {
+        c.enroll_certificate(name, kind)
+    }))
+}
+
+/// The start of ending one authentication session by its reference.
+///
+/// # Safety
+/// `reference` points to `reference_len` readable bytes.
+pub(crate) unsafe fn terminate_start(
+    reference: *const std::ffi::c_char,
+    reference_len: usize,
+) -> Result<Start, Error> {
+    // SAFETY: documented contract.
+    let r = unsafe { text(reference, reference_len, "reference") }?.to_string();
+    if r.is_empty() {
+        return Err(crate::common::invalid("reference", "must not be empty"));
+    }
+    Ok(Box::new(move |c: &mut Client| c.terminate_auth_session(r)))
+}
+
+/// Enrolls a KSeF certificate (KSeF requires a certificate (XAdES) login for this; after a
+/// KSeF-token login it is refused with `KSEF_ERR_FORBIDDEN`): a new P-256 key made here, its
+/// PKCS#10 request with the subject KSeF dictates, then waiting for the certificate.
+/// `type` is `"Offline"` (the certificate that signs KOD II) or `"Authentication"`. Result:
+/// `{"type":"certificate","serial","certificate_pem","private_key_pem",...}` — the new
+/// private key is returned to its owner (store it safely; it is never logged). Blocks. Not
+/// thread-safe for one client.
+///
+/// # Safety
+/// `client` is NULL or a live client; the inputs point to their lengths in readable bytes;
+/// `result_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_client_enroll_certificate(
+    client: *mut ksef_client,
+    name: *const std::ffi::c_char,
+    name_len: usize,
+    kind: *const std::ffi::c_char,
+    kind_len: usize,
+    result_out: *mut *mut ksef_buffer,
+) -> ksef_result {
+    blocking(client, result_out, || {
+        // SAFETY: documented contract.
+        unsafe { enroll_start(name, name_len, kind, kind_len) }
+    })
+}
+
+/// Lists the context's authentication sessions (`GET /auth/sessions`, every page):
+/// `{"type":"auth_sessions","sessions":[{"reference","start_date","method","status","is_current",...}]}`. Blocks.
+/// Not thread-safe for one client.
+///
+/// # Safety
+/// `client` is NULL or a live client; `result_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_client_auth_sessions(
+    client: *mut ksef_client,
+    result_out: *mut *mut ksef_buffer,
+) -> ksef_result {
+    blocking(client, result_out, || {
+        Ok(Box::new(|c: &mut Client| c.list_auth_sessions()))
+    })
+}
+
+/// Ends one authentication session by its reference (`DELETE /auth/sessions/{reference}`),
+/// e.g. a device that was lost: `{"type":"terminated"}`. Blocks. Not thread-safe for one
+/// client.
+///
+/// # Safety
+/// `client` is NULL or a live client; `reference` points to `reference_len` readable bytes;
+/// `result_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_client_terminate_auth_session(
+    client: *mut ksef_client,
+    reference: *const std::ffi::c_char,
+    reference_len: usize,
+    result_out: *mut *mut ksef_buffer,
+) -> ksef_result {
+    blocking(client, result_out, || {
+        // SAFETY: documented contract.
+        unsafe { terminate_start(reference, reference_len) }
+    })
+}

@@ -310,6 +310,59 @@ pub unsafe extern "C" fn ksef_client_start_generate_token(
     })
 }
 
+/// Starts a certificate enrollment (as `ksef_client_enroll_certificate`). Not thread-safe
+/// for one client.
+///
+/// # Safety
+/// As `ksef_client_enroll_certificate`, with `op_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_client_start_enroll_certificate(
+    client: *mut ksef_client,
+    name: *const c_char,
+    name_len: usize,
+    kind: *const c_char,
+    kind_len: usize,
+    op_out: *mut u64,
+) -> ksef_result {
+    start(client, op_out, || {
+        // SAFETY: documented contract.
+        unsafe { client::enroll_start(name, name_len, kind, kind_len) }
+    })
+}
+
+/// Starts listing the authentication sessions (as `ksef_client_auth_sessions`). Not
+/// thread-safe for one client.
+///
+/// # Safety
+/// `client` is NULL or a live client; `op_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_client_start_auth_sessions(
+    client: *mut ksef_client,
+    op_out: *mut u64,
+) -> ksef_result {
+    start(client, op_out, || {
+        Ok(Box::new(|c: &mut Client| c.list_auth_sessions()))
+    })
+}
+
+/// Starts ending one authentication session (as `ksef_client_terminate_auth_session`). Not
+/// thread-safe for one client.
+///
+/// # Safety
+/// As `ksef_client_terminate_auth_session`, with `op_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_client_start_terminate_auth_session(
+    client: *mut ksef_client,
+    reference: *const c_char,
+    reference_len: usize,
+    op_out: *mut u64,
+) -> ksef_result {
+    start(client, op_out, || {
+        // SAFETY: documented contract.
+        unsafe { client::terminate_start(reference, reference_len) }
+    })
+}
+
 /// Starts a connection test (as `ksef_client_test_connection`). Not thread-safe for one
 /// client.
 ///

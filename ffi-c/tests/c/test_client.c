@@ -222,6 +222,27 @@ static void test_online_and_after(void) {
   CHECK(ksef_client_generate_token(c, STR("{\"permissions\":[\"InvoiceRead\"],\"description\":\"C test\"}"), &r) != KSEF_OK);
   CHECK(r == NULL);
 
+  /* certificate enrollment needs a certificate login too: refused after a token login */
+  r = NULL;
+  CHECK(ksef_client_enroll_certificate(c, STR("POS 1"), STR("Offline"), &r) != KSEF_OK);
+  CHECK(r == NULL);
+  EXPECT_ERR(KSEF_ERR_INVALID_ARGUMENT, ksef_client_enroll_certificate(c, STR("POS 1"), STR("Other"), &r));
+  EXPECT_ERR(KSEF_ERR_INVALID_ARGUMENT, ksef_client_enroll_certificate(c, STR(" "), STR("Offline"), &r));
+  EXPECT_ERR(KSEF_ERR_ENCODING, ksef_client_enroll_certificate(c, "\xff", 1, STR("Offline"), &r));
+  EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_client_enroll_certificate(c, STR("POS 1"), STR("Offline"), NULL));
+
+  /* the authentication sessions of the context; ours is the current one */
+  r = NULL;
+  EXPECT_OK(ksef_client_auth_sessions(c, &r));
+  CHECK(jis(r, "/type", "auth_sessions"));
+  CHECK(r && strstr((const char *)ksef_buffer_data(r), "\"is_current\":true") != NULL);
+  ksef_buffer_free(r);
+  r = NULL;
+  CHECK(ksef_client_terminate_auth_session(c, STR("20250101-AU-0000000000-0000000000-00"), &r) != KSEF_OK);
+  CHECK(r == NULL);
+  EXPECT_ERR(KSEF_ERR_INVALID_ARGUMENT, ksef_client_terminate_auth_session(c, "", 0, &r));
+  EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_client_auth_sessions(NULL, &r));
+
   r = NULL;
   EXPECT_OK(ksef_client_logout(c, &r));
   CHECK(jis(r, "/type", "terminated"));

@@ -376,6 +376,17 @@ static void test_errors(void) {
   /* argument checks of the start calls */
   EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_client_start_authenticate(c, NULL));
   EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_client_start_logout(NULL, &op));
+  EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_client_start_auth_sessions(NULL, &op));
+  EXPECT_ERR(KSEF_ERR_INVALID_ARGUMENT, ksef_client_start_enroll_certificate(c, STR("POS"), STR("Other"), &op));
+  EXPECT_ERR(KSEF_ERR_INVALID_ARGUMENT, ksef_client_start_terminate_auth_session(c, "", 0, &op));
+  {
+    /* started, then cancelled before anything was sent */
+    uint64_t listing = 0;
+    bool cancelled = false;
+    EXPECT_OK(ksef_client_start_auth_sessions(c, &listing));
+    EXPECT_OK(ksef_client_cancel(c, listing, &cancelled));
+    CHECK(cancelled);
+  }
   const uint8_t *invs[1] = {(const uint8_t *)"<x/>"};
   size_t lens[1] = {4};
   EXPECT_ERR(KSEF_ERR_INVALID_VALUE, ksef_client_start_send_online(c, STR("FA(1)"), invs, lens, 1, false, &op));
