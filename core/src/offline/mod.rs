@@ -7,6 +7,7 @@
 //!   failure) and how later failure announcements move it;
 //! - [`queue`]: the durable queue of offline invoices (bytes fixed at issue, KOD I/KOD II,
 //!   deadline, status, technical corrections) with CBOR/JSON snapshots;
+//! - [`host`]: what every host binding shares (modes by name, JSON forms, recovery plans);
 //! - [`recovery`]: sending the queue through the protocol client on recovery and mapping
 //!   KSeF's answers back (checked by hash).
 //!
@@ -25,5 +26,6 @@
 pub mod calendar;
 mod codec;
 pub mod deadline;
+pub mod host;
 pub mod queue;
 pub mod recovery;

@@ -173,6 +173,14 @@ impl Engine {
         self
     }
 
+    /// Sets the shared secret KSeF status pushes must carry (see
+    /// [`PairedMachine::with_push_secret`]; not part of the snapshot: set it again after
+    /// [`Engine::restore_json`]).
+    pub fn with_push_secret(mut self, secret: impl Into<crate::protocol::SecretString>) -> Engine {
+        self.machine = self.machine.with_push_secret(secret);
+        self
+    }
+
     /// The machine (jobs, audit trail, recovery actions).
     pub fn machine(&self) -> &PairedMachine {
         &self.machine

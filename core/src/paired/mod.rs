@@ -9,12 +9,14 @@
 //! - [`engine`]: one store's engine: rules → NBP rate when needed → machine, one snapshot;
 //! - [`machine`]: the dual-channel state machine (sans-IO), audit trail, snapshots;
 //! - [`fakturownia`]: the Fakturownia REST API as requests and responses;
-//! - [`nbp`]: NBP table A exchange rates (currency orders).
+//! - [`nbp`]: NBP table A exchange rates (currency orders);
+//! - [`host`]: what every host binding shares (settings, recovery choice, JSON forms).
 //!
 //! Like the rest of the core it is `no_std` + `alloc`: time and exchange rates are passed in.
 
 pub mod engine;
 pub mod fakturownia;
+pub mod host;
 pub mod machine;
 pub mod nbp;
 pub mod numbering;

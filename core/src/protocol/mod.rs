@@ -22,6 +22,7 @@
 //!
 //! - [`batch`]: batch-session packages (ZIP, split, encrypt, hash; streaming) and the
 //!   invoice export package reader.
+//! - [`json`]: the JSON forms of outputs, events, errors and inputs shared by the bindings.
 //! - [`upo`]: the official receipt (UPO v4-3) for one invoice or a whole session.
 //!
 //! ```no_run
@@ -51,6 +52,7 @@ pub mod batch_session;
 pub mod client;
 pub mod drive;
 pub mod inbox;
+pub mod json;
 pub mod onboarding;
 pub mod online;
 mod ops;
