@@ -117,6 +117,16 @@ typedef struct ksef_buffer ksef_buffer;
 typedef struct ksef_client ksef_client;
 
 /**
+ * The queue of offline invoices of one environment, with the KOD II signer (if set).
+ */
+typedef struct ksef_offline_queue ksef_offline_queue;
+
+/**
+ * One store's paired-mode engine with the KSeF client and transport it took over.
+ */
+typedef struct ksef_paired ksef_paired;
+
+/**
  * An incremental SHA-256 (for invoices streamed from disk). Not thread-safe: one thread at
  * a time per hasher.
  */
@@ -324,6 +334,460 @@ ksef_result ksef_sha256_hasher_finish(ksef_sha256_hasher *hasher, uint8_t *hash_
  * `hasher` is NULL or a live hasher, not used afterwards.
  */
 void ksef_sha256_hasher_free(ksef_sha256_hasher *hasher);
+
+/**
+ * The deadline of an invoice issued offline, as `ksef offline deadline`: `mode` is
+ * `offline24` (with `date` = the issue date), `unavailability` (`date` = the day the
+ * announced unavailability ended), `emergency` (`date` = the day the failure ended) or
+ * `total-failure` (no date); `failures_json` (NULL/empty: none) is an array of later
+ * failure announcements `[{"announced": "YYYY-MM-DD", "ended": "YYYY-MM-DD"}]` that move
+ * it; `today` (NULL/empty: not asked) adds the status. `*deadline_out` gets `{"mode",
+ * "deadline": "YYYY-MM-DD" | null (no obligation), "status"?: "ok" | "due-today" |
+ * "overdue" | "no-obligation"}`. Polish holidays and weekends are skipped. Thread-safe.
+ *
+ * # Safety
+ * Text arguments point to their lengths in readable bytes (NULL only with length 0);
+ * `deadline_out` is writable.
+ */
+ksef_result ksef_offline_deadline(const char *mode,
+                                  size_t mode_len,
+                                  const char *date,
+                                  size_t date_len,
+                                  const char *failures_json,
+                                  size_t failures_len,
+                                  const char *today,
+                                  size_t today_len,
+                                  ksef_buffer **deadline_out);
+
+/**
+ * An empty queue for invoices of `env` (`test`, `demo` or `prod`: the host of the QR
+ * links) into `*queue_out`. Free with `ksef_offline_queue_free`.
+ *
+ * # Safety
+ * `env` points to `env_len` readable bytes; `queue_out` is writable.
+ */
+ksef_result ksef_offline_queue_new(const char *env, size_t env_len, ksef_offline_queue **queue_out);
+
+/**
+ * A queue from a snapshot of `ksef_offline_queue_snapshot_json` or `_cbor` (detected: JSON
+ * starts with `{`) into `*queue_out`; `KSEF_ERR_OFFLINE_SNAPSHOT_INVALID` when it cannot be
+ * read. The KOD II signer is not part of a snapshot: set it again.
+ *
+ * # Safety
+ * `snapshot` points to `snapshot_len` readable bytes; `queue_out` is writable.
+ */
+ksef_result ksef_offline_queue_restore(const uint8_t *snapshot,
+                                       size_t snapshot_len,
+                                       ksef_offline_queue **queue_out);
+
+/**
+ * Frees a queue (and the KOD II key it holds); NULL is accepted. Take a snapshot first to
+ * keep it.
+ *
+ * # Safety
+ * `queue` is NULL or a live queue, not used afterwards.
+ */
+void ksef_offline_queue_free(ksef_offline_queue *queue);
+
+/**
+ * Sets the seller's KSeF offline certificate and its private key (PEM or DER), which sign
+ * KOD II of the invoices issued from now on, with the context they are issued in
+ * (`context_type`: `nip`, `internal-id`, `nip-vat-ue` or `peppol-id`; `context_value`: e.g.
+ * the NIP). NULL `certificate` and `key` (lengths 0) remove the signer: invoices are then
+ * issued with KOD I only. The key stays in memory, never in a snapshot, error or output.
+ * Errors: `KSEF_ERR_CERTIFICATE`, `KSEF_ERR_CRYPTO_KEY`, `KSEF_ERR_QR_SIGN` (the key is
+ * not the certificate's), `KSEF_ERR_INVALID_VALUE` (context).
+ *
+ * # Safety
+ * `queue` is a live queue; the inputs point to their lengths in readable bytes.
+ */
+ksef_result ksef_offline_queue_set_signer(ksef_offline_queue *queue,
+                                          const uint8_t *certificate,
+                                          size_t certificate_len,
+                                          const uint8_t *key,
+                                          size_t key_len,
+                                          const char *context_type,
+                                          size_t context_type_len,
+                                          const char *context_value,
+                                          size_t context_value_len);
+
+/**
+ * Issues an invoice offline, as `ksef offline issue`: the exact bytes `xml` are fixed and
+ * queued under `id` (unique) as pending, KOD I is computed from them (seller NIP and `P_1`
+ * from the invoice), KOD II is signed when a signer is set (`ksef_offline_queue_set_signer`),
+ * and the deadline comes from `mode` and `date` (as in `ksef_offline_deadline`) and the
+ * failures announced so far. `*invoice_out` gets the invoice as JSON: `{"id", "hash",
+ * "seller_nip", "issue_date", "mode", "deadline", "kod1_url", "kod2_url", "status":
+ * "pending", ...}`; the QR images come from `ksef_offline_queue_qr`. Errors: a duplicate
+ * id or the same bytes queued already (`KSEF_ERR_OFFLINE_INVALID`), XML that does not
+ * parse, bad mode/date (`KSEF_ERR_INVALID_VALUE`).
+ *
+ * # Safety
+ * `queue` is a live queue; the inputs point to their lengths in readable bytes;
+ * `invoice_out` is writable.
+ */
+ksef_result ksef_offline_queue_issue(ksef_offline_queue *queue,
+                                     const char *id,
+                                     size_t id_len,
+                                     const uint8_t *xml,
+                                     size_t xml_len,
+                                     const char *mode,
+                                     size_t mode_len,
+                                     const char *date,
+                                     size_t date_len,
+                                     ksef_buffer **invoice_out);
+
+/**
+ * The QR code of a queued invoice as an image into `*image_out`: KOD I (`kod2` false;
+ * labelled `OFFLINE`, or the KSeF number once accepted) or KOD II (`kod2` true; labelled
+ * `CERTYFIKAT`), as PNG (`svg` false) or SVG (`svg` true). `KSEF_ERR_OFFLINE_UNKNOWN_INVOICE`
+ * for an unknown id; `KSEF_ERR_INVALID_ARGUMENT` for KOD II of an invoice issued without a
+ * signer.
+ *
+ * # Safety
+ * `queue` is a live queue; `id` points to `id_len` readable bytes; `image_out` is writable.
+ */
+ksef_result ksef_offline_queue_qr(const ksef_offline_queue *queue,
+                                  const char *id,
+                                  size_t id_len,
+                                  bool kod2,
+                                  bool svg,
+                                  ksef_buffer **image_out);
+
+/**
+ * The queue as JSON into `*list_out` (as `ksef offline list`): `{"env", "failures": [...],
+ * "invoices": [{"id", "hash", "status": "pending" | "sent" | "processing" | "accepted" |
+ * "rejected", "ksef_number", "deadline", "deadline_status"?, "kod1_url", "kod2_url",
+ * "error", "corrects", "corrected_by", ...}]}`; with `today` (NULL/empty: left out) each
+ * invoice also says where it stands against its deadline.
+ *
+ * # Safety
+ * `queue` is a live queue; `today` points to `today_len` readable bytes; `list_out` is
+ * writable.
+ */
+ksef_result ksef_offline_queue_list_json(const ksef_offline_queue *queue,
+                                         const char *today,
+                                         size_t today_len,
+                                         ksef_buffer **list_out);
+
+/**
+ * The open invoices whose deadline passed before `today` (`YYYY-MM-DD`; NULL/empty: the
+ * system date, UTC) as a JSON array into `*overdue_out` (the invoices as in
+ * `ksef_offline_queue_list_json`).
+ *
+ * # Safety
+ * As `ksef_offline_queue_list_json`.
+ */
+ksef_result ksef_offline_queue_overdue_json(const ksef_offline_queue *queue,
+                                            const char *today,
+                                            size_t today_len,
+                                            ksef_buffer **overdue_out);
+
+/**
+ * Sends every pending invoice on recovery over `client` (as `ksef offline send`): one
+ * online session with `offlineMode` per structure (FA(3), FA(2)), oldest deadline first,
+ * byte for byte, then each pending technical correction in its own session; KSeF's answers
+ * are mapped back by invoice hash. `today` (NULL/empty: the system date) decides which
+ * invoices missed their deadline. `*report_out` gets `{"accepted": [{"id",
+ * "ksef_number"}], "rejected": [{"id", "code", "message"}], "open": [ids], "not_sent":
+ * [ids], "missed_deadline": [ids]}`. A rejection is not an error (it is in the report);
+ * a session that fails as a whole is (the sessions before it stay recorded in the queue).
+ * Take a snapshot afterwards. The client is used, not taken.
+ *
+ * # Safety
+ * `queue` and `client` are live and not used from another thread meanwhile; `today` points
+ * to `today_len` readable bytes; `report_out` is writable.
+ */
+ksef_result ksef_offline_queue_send(ksef_offline_queue *queue,
+                                    ksef_client *client,
+                                    const char *today,
+                                    size_t today_len,
+                                    ksef_buffer **report_out);
+
+/**
+ * Queues the technical correction (`korekta techniczna`) of a rejected invoice
+ * `rejected_id`: the fixed bytes `xml` under the new `id`, sent by the next
+ * `ksef_offline_queue_send` with `hashOfCorrectedInvoice` (the original's KOD I stays
+ * valid; it keeps the original's mode and deadline). `*invoice_out` gets the correction as
+ * JSON. Errors: unknown id (`KSEF_ERR_OFFLINE_UNKNOWN_INVOICE`), an invoice that is not
+ * rejected or already corrected (`KSEF_ERR_OFFLINE_INVALID`).
+ *
+ * # Safety
+ * `queue` is a live queue; the inputs point to their lengths in readable bytes;
+ * `invoice_out` is writable.
+ */
+ksef_result ksef_offline_queue_correct(ksef_offline_queue *queue,
+                                       const char *rejected_id,
+                                       size_t rejected_id_len,
+                                       const char *id,
+                                       size_t id_len,
+                                       const uint8_t *xml,
+                                       size_t xml_len,
+                                       ksef_buffer **invoice_out);
+
+/**
+ * Puts a rejected invoice back to pending, to send the same bytes again (after a transport
+ * failure, not a content rejection: correct those with `ksef_offline_queue_correct`).
+ * `KSEF_ERR_OFFLINE_STATE` when it is not rejected or has a correction.
+ *
+ * # Safety
+ * `queue` is a live queue; `id` points to `id_len` readable bytes.
+ */
+ksef_result ksef_offline_queue_retry(ksef_offline_queue *queue, const char *id, size_t id_len);
+
+/**
+ * Records a KSeF failure announcement (as `ksef offline failure`): announced on `announced`,
+ * ending on `ended` (`YYYY-MM-DD`, not before `announced`). The deadlines of open invoices
+ * move; `*changes_out` gets those that moved as `[{"id", "from", "to"}]`.
+ *
+ * # Safety
+ * `queue` is a live queue; the dates point to their lengths in readable bytes;
+ * `changes_out` is writable.
+ */
+ksef_result ksef_offline_queue_announce_failure(ksef_offline_queue *queue,
+                                                const char *announced,
+                                                size_t announced_len,
+                                                const char *ended,
+                                                size_t ended_len,
+                                                ksef_buffer **changes_out);
+
+/**
+ * The whole queue (invoices with their bytes, statuses, failures) as JSON into
+ * `*snapshot_out`, for `ksef_offline_queue_restore`. No secrets (the KOD II key is not in
+ * it).
+ *
+ * # Safety
+ * `queue` is a live queue; `snapshot_out` is writable.
+ */
+ksef_result ksef_offline_queue_snapshot_json(const ksef_offline_queue *queue,
+                                             ksef_buffer **snapshot_out);
+
+/**
+ * The same as compact CBOR into `*snapshot_out`.
+ *
+ * # Safety
+ * As `ksef_offline_queue_snapshot_json`.
+ */
+ksef_result ksef_offline_queue_snapshot_cbor(const ksef_offline_queue *queue,
+                                             ksef_buffer **snapshot_out);
+
+/**
+ * Makes a paired-mode engine for one store into `*paired_out`:
+ * - `rules_json`: the rule configuration (`examples/paired/rules.json`; strict, errors
+ *   `KSEF_ERR_RULE_CONFIG_INVALID` naming the JSON path);
+ * - `settings_json`: `{"store"?, "mode"?: "ksef-first"|"simultaneous", "fakturownia_url"?,
+ *   "fakturownia_token", "nbp_url"?, "push_secret"?}` (see `ksef::paired::host`; `store`
+ *   may be left out when the rules have one store; the Fakturownia URL defaults to the
+ *   store's; the token is never part of an error, snapshot or JSON output);
+ * - `*client`: a client from `ksef_client_new` for the store's seller, which the engine
+ *   takes over (its protocol client and built-in transport): on success `*client` is set
+ *   to NULL and must not be freed; on failure it is left to the caller.
+ *
+ * Free the engine with `ksef_paired_free`.
+ *
+ * # Safety
+ * Text arguments point to their lengths in readable bytes; `client` points to a live
+ * client pointer; `paired_out` is writable.
+ */
+ksef_result ksef_paired_new(const char *rules_json,
+                            size_t rules_len,
+                            const char *settings_json,
+                            size_t settings_len,
+                            ksef_client **client,
+                            ksef_paired **paired_out);
+
+/**
+ * As `ksef_paired_new`, from a snapshot of `ksef_paired_snapshot_json` or
+ * `ksef_paired_snapshot_cbor` (detected: JSON starts with `{`): the numbering counters,
+ * jobs, audit trail, known rates and waiting orders come back; the mode is the snapshot's
+ * (the settings' `mode` is ignored); legs that were in flight start again on the next
+ * `ksef_paired_run` (safe: KSeF's duplicate check and the Fakturownia `oid` lookup).
+ * A snapshot that cannot be read is `KSEF_ERR_SNAPSHOT_INVALID` and leaves `*client` to
+ * the caller.
+ *
+ * # Safety
+ * As `ksef_paired_new`; `snapshot` points to `snapshot_len` readable bytes.
+ */
+ksef_result ksef_paired_restore(const uint8_t *snapshot,
+                                size_t snapshot_len,
+                                const char *rules_json,
+                                size_t rules_len,
+                                const char *settings_json,
+                                size_t settings_len,
+                                ksef_client **client,
+                                ksef_paired **paired_out);
+
+/**
+ * Frees an engine (and the client it took over); NULL is accepted. Take a snapshot first
+ * to keep its state.
+ *
+ * # Safety
+ * `paired` is NULL or a live engine, not used afterwards.
+ */
+void ksef_paired_free(ksef_paired *paired);
+
+/**
+ * Evaluates an order (JSON, `examples/paired/order-*.json`) for `trigger` (`created`,
+ * `status` (also for NULL/empty), `captured`, `manual`) and runs both channels to the end
+ * over the network, as `ksef paired` does. `*result_out` gets `{"outcome": "submitted" |
+ * "skipped", "reason"?, "job": {...}?, "events": [...]}`: the job with its `status`
+ * (`COMPLETED`, or the discrepancy state, e.g. `KSEF_OK_FAKTUROWNIA_FAILED`), `ksef_number`,
+ * `fakturownia_id`, errors; the events as `ksef_paired_run` gives them. A currency order
+ * fetches the NBP rate first. Errors: a bad order (`KSEF_ERR_ORDER_INVALID`, ...), an order
+ * of another store (`KSEF_ERR_UNKNOWN_STORE`), an order issued before
+ * (`KSEF_ERR_PAIRED_CONFLICT`: see `ksef_paired_status_json`), the NBP rate failing.
+ * A discrepancy is not an error: it is in the job's status.
+ *
+ * # Safety
+ * `paired` is a live engine; text arguments point to their lengths in readable bytes;
+ * `result_out` is writable.
+ */
+ksef_result ksef_paired_submit_order(ksef_paired *paired,
+                                     const char *order_json,
+                                     size_t order_len,
+                                     const char *trigger,
+                                     size_t trigger_len,
+                                     ksef_buffer **result_out);
+
+/**
+ * Runs the engine until nothing is left to do (after `ksef_paired_restore`, a webhook or
+ * when jobs were interrupted): `*events_out` gets the events as a JSON array of
+ * `{"event": "ksef_number_received" | "fakturownia_created" | "discrepancy_entered" |
+ * "discrepancy_left" | "completed", "job", ...}`, plus `{"event": "order_failed",
+ * "order_id", "error": {code, name, path, message}}` for orders that failed while waiting
+ * for an exchange rate. Network trouble is not an error here: it shows in the jobs' states.
+ *
+ * # Safety
+ * `paired` is a live engine; `events_out` is writable.
+ */
+ksef_result ksef_paired_run(ksef_paired *paired, ksef_buffer **events_out);
+
+/**
+ * The recovery that fits the job's state, run to the end (as `ksef audit retry JOB`): the
+ * Fakturownia leg only with the stored KSeF number (`KSEF_OK_FAKTUROWNIA_FAILED`, never a
+ * second KSeF submission), the KSeF-number backfill (`KSEF_ID_BACKFILL_FAILED`), both legs
+ * (`KSEF_FAILED_*`), nothing for a complete job, a plain resume otherwise. `*result_out`
+ * gets `{"action": "fakturownia" | "backfill" | "both" | "nothing" | "resume", "job":
+ * {...}, "events": [...]}`. An unknown job is `KSEF_ERR_PAIRED_CONFLICT`.
+ *
+ * # Safety
+ * `paired` is a live engine; `job_id` points to `job_len` readable bytes; `result_out` is
+ * writable.
+ */
+ksef_result ksef_paired_retry(ksef_paired *paired,
+                              const char *job_id,
+                              size_t job_len,
+                              ksef_buffer **result_out);
+
+/**
+ * Applies an inbound webhook body: Fakturownia's invoice-update webhook (an `invoice`
+ * object, checked with the account's API token) or a KSeF status push (`{"secret",
+ * "invoiceNumber", "ksefNumber"}`, needs `push_secret` in the settings). `*result_out`
+ * gets `{"job": {...}}` of the job it changed; call `ksef_paired_run` afterwards to act on
+ * it. Forged or malformed bodies are `KSEF_ERR_WEBHOOK_REJECTED` and change nothing.
+ *
+ * # Safety
+ * `paired` is a live engine; `body` points to `body_len` readable bytes; `result_out` is
+ * writable.
+ */
+ksef_result ksef_paired_apply_webhook(ksef_paired *paired,
+                                      const uint8_t *body,
+                                      size_t body_len,
+                                      ksef_buffer **result_out);
+
+/**
+ * Downloads the PDF of a job's Fakturownia document (what `ksef paired` writes as
+ * `<number>.pdf`) into `*pdf_out`. `KSEF_ERR_PAIRED_CONFLICT` when the job is unknown or
+ * has no Fakturownia document yet; Fakturownia's errors as `KSEF_ERR_FAKTUROWNIA_*`.
+ *
+ * # Safety
+ * `paired` is a live engine; `job_id` points to `job_len` readable bytes; `pdf_out` is
+ * writable.
+ */
+ksef_result ksef_paired_pdf(ksef_paired *paired,
+                            const char *job_id,
+                            size_t job_len,
+                            ksef_buffer **pdf_out);
+
+/**
+ * The engine's whole state (numbering counters, jobs, audit trail, known rates, waiting
+ * orders) as JSON into `*snapshot_out`, for `ksef_paired_restore`. No secrets.
+ *
+ * # Safety
+ * `paired` is a live engine; `snapshot_out` is writable.
+ */
+ksef_result ksef_paired_snapshot_json(const ksef_paired *paired, ksef_buffer **snapshot_out);
+
+/**
+ * The same state as CBOR (smaller, binary) into `*snapshot_out`, for `ksef_paired_restore`.
+ *
+ * # Safety
+ * As `ksef_paired_snapshot_json`.
+ */
+ksef_result ksef_paired_snapshot_cbor(const ksef_paired *paired, ksef_buffer **snapshot_out);
+
+/**
+ * The engine's jobs and their states as JSON into `*status_out`: `{"store", "mode",
+ * "idle", "discrepancies", "jobs": [{"job", "store", "order_id", "number", "status",
+ * "discrepancy", "ksef_number", "fakturownia_id", "fakturownia_gov_id", "ksef_submissions",
+ * "ksef_error", "fakturownia_error", "correction_of", "corrections", "has_upo",
+ * "created_ms", "updated_ms"}]}` (what `ksef audit show --json` lists).
+ *
+ * # Safety
+ * `paired` is a live engine; `status_out` is writable.
+ */
+ksef_result ksef_paired_status_json(const ksef_paired *paired, ksef_buffer **status_out);
+
+/**
+ * One job as JSON into `*job_out`, with its documents: the fields of
+ * `ksef_paired_status_json` plus `xml` (the FA(3) invoice as sent), `fakturownia_document`
+ * (the Fakturownia `invoice` object) and `upo` (the UPO XML or null).
+ * `KSEF_ERR_PAIRED_CONFLICT` for an unknown job.
+ *
+ * # Safety
+ * `paired` is a live engine; `job_id` points to `job_len` readable bytes; `job_out` is
+ * writable.
+ */
+ksef_result ksef_paired_job_json(const ksef_paired *paired,
+                                 const char *job_id,
+                                 size_t job_len,
+                                 ksef_buffer **job_out);
+
+/**
+ * The audit trail as a JSON array into `*audit_out`: `{"seq", "at_ms", "job", "channel":
+ * "Ksef" | "Fakturownia" | "Machine", "operation", "summary", "ksef_number",
+ * "fakturownia_id", "state"}` per step, append-only, no secrets.
+ *
+ * # Safety
+ * `paired` is a live engine; `audit_out` is writable.
+ */
+ksef_result ksef_paired_audit_json(const ksef_paired *paired, ksef_buffer **audit_out);
+
+/**
+ * The rule engine alone, no network: evaluates `order_json` under `rules_json` for
+ * `trigger` (as in `ksef_paired_submit_order`) with fresh numbering counters (the first
+ * number of the series), the NBP rates in `rates_json` (NULL/empty, one `{"currency",
+ * "table", "date", "rate"}` or an array of them) and `now` (an RFC 3339 date-time dating the
+ * documents; NULL/empty: the system clock). `*documents_out` gets `{"decision": "skip",
+ * "reason"}`, `{"decision": "need_rate", "currency", "before"}` or `{"decision": "issue",
+ * "store", "order_id", "number", "kind", "currency", "rate", "xml", "fakturownia", ...}`
+ * (the FA(3) XML as text, validated; the Fakturownia `invoice` object). Thread-safe.
+ *
+ * # Safety
+ * Text arguments point to their lengths in readable bytes (NULL only with length 0);
+ * `documents_out` is writable.
+ */
+ksef_result ksef_rules_evaluate(const char *rules_json,
+                                size_t rules_len,
+                                const char *order_json,
+                                size_t order_len,
+                                const char *trigger,
+                                size_t trigger_len,
+                                const char *rates_json,
+                                size_t rates_len,
+                                const char *now,
+                                size_t now_len,
+                                ksef_buffer **documents_out);
 
 #ifdef __cplusplus
 }  // extern "C"

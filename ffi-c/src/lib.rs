@@ -16,5 +16,7 @@ pub mod client;
 #[allow(dead_code)]
 pub mod common;
 pub mod ids;
+pub mod offline;
+pub mod paired;
 
 pub use common::ksef_result;
