@@ -111,7 +111,8 @@ typedef enum ksef_result_code {
 typedef struct ksef_buffer ksef_buffer;
 
 /**
- * A KSeF client (one context, one set of credentials) with its built-in HTTP transport.
+ * A KSeF client (one context, one set of credentials) with its built-in HTTP transport,
+ * or driven by the host (sans-IO, `ksef_client_new_sansio`).
  */
 typedef struct ksef_client ksef_client;
 
@@ -124,6 +125,14 @@ typedef struct ksef_offline_queue ksef_offline_queue;
  * One store's paired-mode engine with the KSeF client and transport it took over.
  */
 typedef struct ksef_paired ksef_paired;
+
+/**
+ * One HTTP request for the host to send (from `ksef_client_poll_transmit`): its id (pass
+ * it back with the answer), method, absolute URL, headers and body. Free with
+ * `ksef_request_free`. The getters' pointers stay valid until then. May move between
+ * threads; not to be used from two at once.
+ */
+typedef struct ksef_request ksef_request;
 
 /**
  * An incremental SHA-256 (for invoices streamed from disk). Not thread-safe: one thread at
@@ -160,6 +169,211 @@ ksef_result ksef_client_new(const char *settings_json,
  * `client` is NULL or a live client, not used afterwards.
  */
 void ksef_client_free(ksef_client *client);
+
+/**
+ * Authenticates now (challenge, KSeF token or XAdES signature, poll, redeem); otherwise
+ * the first call that needs a token does it. Blocks. On success writes
+ * `{"type":"authenticated","reference":"..."}` to `*result_out` (free with
+ * `ksef_buffer_free`). Errors: `KSEF_ERR_AUTH_FAILED` (credentials refused),
+ * `KSEF_ERR_TRANSPORT` (KSeF unreachable), `KSEF_ERR_INVALID_ARGUMENT` for a host-driven
+ * client, `KSEF_ERR_NULL_ARGUMENT`. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_authenticate(ksef_client *client, ksef_buffer **result_out);
+
+/**
+ * Sends `count` invoices (`invoices[i]`: `lens[i]` bytes of XML, sent exactly as given) in
+ * one online session of `form` (`"FA(3)"` or `"FA(2)"`), `offline` marking them as issued
+ * in an offline mode; waits for KSeF to process them and downloads their UPOs. Blocks.
+ *
+ * On success `*result_out` holds `{"type":"online","session":"...","status":{...},
+ * "accepted":N,"invoices":[{"index":0,"accepted":true,"reference":"...",
+ * "ksef_number":"...","status":{...},"error":null,"deduplicated":false,"upo":"<xml>"},...],
+ * "session_upo":["<xml>"]}` — an invoice KSeF refused is **not** a failure of the call:
+ * its entry has `"accepted":false` and `"error":{"code","name","path","message"}`.
+ * Failures of the session itself (authentication, transport, a malformed answer) are the
+ * result code and the last error. `KSEF_ERR_INVALID_VALUE` for an unknown form,
+ * `KSEF_ERR_INVALID_ARGUMENT` for `count == 0` or an empty invoice. The invoices are
+ * copied. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `form` points to `form_len` bytes; `invoices` and
+ * `lens` hold `count` elements, each `invoices[i]` pointing to `lens[i]` readable bytes;
+ * `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_send_online(ksef_client *client,
+                                    const char *form,
+                                    size_t form_len,
+                                    const uint8_t *const *invoices,
+                                    const size_t *lens,
+                                    size_t count,
+                                    bool offline,
+                                    ksef_buffer **result_out);
+
+/**
+ * As `ksef_client_send_online`, in one batch session: the invoices are packed into a ZIP,
+ * encrypted in memory with a fresh session key (from the OS's CSPRNG), uploaded, and each
+ * one's result mapped back to its index. The result's `"type"` is `"batch"`; invoice UPOs
+ * are not downloaded (`"upo":null`; see `ksef_client_download_upo`), the session UPO is.
+ * Not thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_send_online`.
+ */
+ksef_result ksef_client_send_batch(ksef_client *client,
+                                   const char *form,
+                                   size_t form_len,
+                                   const uint8_t *const *invoices,
+                                   const size_t *lens,
+                                   size_t count,
+                                   bool offline,
+                                   ksef_buffer **result_out);
+
+/**
+ * A session's status (`GET /sessions/{reference}`): `{"type":"session_status",
+ * "reference","status":{"code","description","details"},"invoice_count",
+ * "successful_invoice_count","failed_invoice_count","upo_pages":["<UPO reference>"]}`.
+ * Blocks. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `session` points to `session_len` bytes;
+ * `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_session_status(ksef_client *client,
+                                       const char *session,
+                                       size_t session_len,
+                                       ksef_buffer **result_out);
+
+/**
+ * One invoice's status in a session by its invoice reference number:
+ * `{"type":"invoice_status","ordinal_number","reference","invoice_number","ksef_number",
+ * "invoice_hash","invoice_file_name","acquisition_date","status":{...},"original"}`.
+ * Blocks. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `session`/`invoice` point to their lengths' bytes;
+ * `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_invoice_status(ksef_client *client,
+                                       const char *session,
+                                       size_t session_len,
+                                       const char *invoice,
+                                       size_t invoice_len,
+                                       ksef_buffer **result_out);
+
+/**
+ * Every invoice of a session with its status (all pages), or only the failed ones with
+ * `failed_only`: `{"type":"invoices","invoices":[<invoice status>...]}`. Blocks. Not
+ * thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_session_status`.
+ */
+ksef_result ksef_client_session_invoices(ksef_client *client,
+                                         const char *session,
+                                         size_t session_len,
+                                         bool failed_only,
+                                         ksef_buffer **result_out);
+
+/**
+ * Downloads a UPO (checked to read as UPO v4-3) chosen by `upo_json`:
+ * `{"session":"...","ksef_number":"..."}`, `{"session":"...","invoice":"<reference>"}` or
+ * `{"session":"...","upo":"<session UPO page reference>"}`. Result: `{"type":"upo",
+ * "xml":"..."}` (read it with `ksef_json_get(..., "/xml")`). Blocks. Not thread-safe for
+ * one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `upo_json` points to `upo_len` bytes; `result_out` is
+ * NULL or writable.
+ */
+ksef_result ksef_client_download_upo(ksef_client *client,
+                                     const char *upo_json,
+                                     size_t upo_len,
+                                     ksef_buffer **result_out);
+
+/**
+ * Lists invoice metadata (all pages) for `query_json`: `{"subject":"buyer"|"seller"|
+ * "third_party"|"authorized","from":"2026-01-01T00:00:00","to":...,"date_type":"issue"|
+ * "invoicing"|"permanent_storage","filters":{...},"descending":false,"limit":N}`. Result:
+ * `{"type":"metadata","invoices":[{"ksef_number","invoice_number","issue_date",...,
+ * "seller":{"nip","name"},"buyer":{...},"net_amount":"100.00",...,"raw":{...}}],
+ * "permanent_storage_hwm_date","limited"}` (amounts as decimal strings). Blocks. Not
+ * thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `query_json` points to `query_len` bytes;
+ * `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_inbox_query(ksef_client *client,
+                                    const char *query_json,
+                                    size_t query_len,
+                                    ksef_buffer **result_out);
+
+/**
+ * Downloads one invoice by its KSeF number: `{"type":"invoice","ksef_number","hash",
+ * "xml":"...","schema":"FA(3)"|"FA(2)"|null,"parse_error":null|{...}}` (the XML exactly as
+ * KSeF stores it). Blocks. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `ksef_number` points to `ksef_number_len` bytes;
+ * `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_inbox_download(ksef_client *client,
+                                       const char *ksef_number,
+                                       size_t ksef_number_len,
+                                       ksef_buffer **result_out);
+
+/**
+ * Exports the invoices `query_json` selects (as for `ksef_client_inbox_query`) as an
+ * encrypted package that is downloaded, checked, decrypted and unpacked:
+ * `{"type":"export","reference","invoice_count","is_truncated","invoices":[{"file_name",
+ * "xml","metadata"}],"metadata":[...]}`. Blocks. Not thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_inbox_query`.
+ */
+ksef_result ksef_client_inbox_export(ksef_client *client,
+                                     const char *query_json,
+                                     size_t query_len,
+                                     ksef_buffer **result_out);
+
+/**
+ * Generates a KSeF token (KSeF allows it only after certificate authentication) and waits
+ * until it is active. `request_json`: `{"permissions":["InvoiceRead","InvoiceWrite"],
+ * "description":"POS 1"}`. Result: `{"type":"token","reference","token","status"}` — the
+ * token value is the one secret this library ever returns: it is the point of the call
+ * (KSeF shows it once); store it safely. Blocks. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `request_json` points to `request_len` bytes;
+ * `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_generate_token(ksef_client *client,
+                                       const char *request_json,
+                                       size_t request_len,
+                                       ksef_buffer **result_out);
+
+/**
+ * Tests the connection and the credentials (a fresh authentication, then the session is
+ * ended). A failing step is **not** a failure of the call: `{"type":"connection",
+ * "ok":false,"summary":"authentication failed: ...","steps":[{"step","ok","error"}],
+ * "auth_reference"}`. Blocks. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_test_connection(ksef_client *client, ksef_buffer **result_out);
+
+/**
+ * Ends the current authenticated session (`DELETE /auth/sessions/current`) and drops the
+ * tokens: `{"type":"terminated"}`. Blocks. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `result_out` is NULL or writable.
+ */
+ksef_result ksef_client_logout(ksef_client *client, ksef_buffer **result_out);
 
 /**
  * The bytes of a buffer (followed by a NUL that the length does not count). NULL for a
@@ -784,5 +998,352 @@ ksef_result ksef_rules_evaluate(const char *rules_json,
                                 const char *now,
                                 size_t now_len,
                                 ksef_buffer **documents_out);
+
+/**
+ * Makes a host-driven client from settings JSON (as `ksef_client_new`) into `*client_out`.
+ * `seed` is NULL (32 bytes are read from the OS's CSPRNG) or 32 bytes from the host's
+ * CSPRNG that seed the client's generator (session keys, OAEP padding, retry jitter). The
+ * built-in calls (`ksef_client_authenticate`, `ksef_client_send_online`, ...) refuse such a
+ * client with `KSEF_ERR_INVALID_ARGUMENT`; start operations with `ksef_client_start_*`.
+ * (Batch sessions still take their session key from the OS.) Free with `ksef_client_free`.
+ * Thread-safe.
+ *
+ * # Safety
+ * `settings_json` points to `settings_len` readable bytes; `seed` is NULL or points to 32
+ * readable bytes; `client_out` is writable.
+ */
+ksef_result ksef_client_new_sansio(const char *settings_json,
+                                   size_t settings_len,
+                                   const uint8_t *seed,
+                                   ksef_client **client_out);
+
+/**
+ * Starts an authentication (see `ksef_client_authenticate`); writes the operation id to
+ * `*op_out`. Its `finished` event carries the output. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `op_out` is NULL or writable.
+ */
+ksef_result ksef_client_start_authenticate(ksef_client *client, uint64_t *op_out);
+
+/**
+ * Starts an online session (arguments and output as `ksef_client_send_online`). Not
+ * thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_send_online`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_send_online(ksef_client *client,
+                                          const char *form,
+                                          size_t form_len,
+                                          const uint8_t *const *invoices,
+                                          const size_t *lens,
+                                          size_t count,
+                                          bool offline,
+                                          uint64_t *op_out);
+
+/**
+ * Starts a batch session (arguments and output as `ksef_client_send_batch`; the parts are
+ * prepared now, in memory). Not thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_send_batch`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_send_batch(ksef_client *client,
+                                         const char *form,
+                                         size_t form_len,
+                                         const uint8_t *const *invoices,
+                                         const size_t *lens,
+                                         size_t count,
+                                         bool offline,
+                                         uint64_t *op_out);
+
+/**
+ * Starts a session status query (as `ksef_client_session_status`). Not thread-safe for one
+ * client.
+ *
+ * # Safety
+ * As `ksef_client_session_status`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_session_status(ksef_client *client,
+                                             const char *session,
+                                             size_t session_len,
+                                             uint64_t *op_out);
+
+/**
+ * Starts an invoice status query (as `ksef_client_invoice_status`). Not thread-safe for
+ * one client.
+ *
+ * # Safety
+ * As `ksef_client_invoice_status`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_invoice_status(ksef_client *client,
+                                             const char *session,
+                                             size_t session_len,
+                                             const char *invoice,
+                                             size_t invoice_len,
+                                             uint64_t *op_out);
+
+/**
+ * Starts listing a session's invoices (as `ksef_client_session_invoices`). Not thread-safe
+ * for one client.
+ *
+ * # Safety
+ * As `ksef_client_session_invoices`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_session_invoices(ksef_client *client,
+                                               const char *session,
+                                               size_t session_len,
+                                               bool failed_only,
+                                               uint64_t *op_out);
+
+/**
+ * Starts a UPO download (as `ksef_client_download_upo`). Not thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_download_upo`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_download_upo(ksef_client *client,
+                                           const char *upo_json,
+                                           size_t upo_len,
+                                           uint64_t *op_out);
+
+/**
+ * Starts a metadata query (as `ksef_client_inbox_query`). Not thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_inbox_query`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_inbox_query(ksef_client *client,
+                                          const char *query_json,
+                                          size_t query_len,
+                                          uint64_t *op_out);
+
+/**
+ * Starts an invoice download (as `ksef_client_inbox_download`). Not thread-safe for one
+ * client.
+ *
+ * # Safety
+ * As `ksef_client_inbox_download`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_inbox_download(ksef_client *client,
+                                             const char *ksef_number,
+                                             size_t ksef_number_len,
+                                             uint64_t *op_out);
+
+/**
+ * Starts an export (as `ksef_client_inbox_export`). Not thread-safe for one client.
+ *
+ * # Safety
+ * As `ksef_client_inbox_export`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_inbox_export(ksef_client *client,
+                                           const char *query_json,
+                                           size_t query_len,
+                                           uint64_t *op_out);
+
+/**
+ * Starts a token generation (as `ksef_client_generate_token`). Not thread-safe for one
+ * client.
+ *
+ * # Safety
+ * As `ksef_client_generate_token`, with `op_out` NULL or writable.
+ */
+ksef_result ksef_client_start_generate_token(ksef_client *client,
+                                             const char *request_json,
+                                             size_t request_len,
+                                             uint64_t *op_out);
+
+/**
+ * Starts a connection test (as `ksef_client_test_connection`). Not thread-safe for one
+ * client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `op_out` is NULL or writable.
+ */
+ksef_result ksef_client_start_test_connection(ksef_client *client, uint64_t *op_out);
+
+/**
+ * Starts a logout (as `ksef_client_logout`). Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `op_out` is NULL or writable.
+ */
+ksef_result ksef_client_start_logout(ksef_client *client, uint64_t *op_out);
+
+/**
+ * The next request to send at `now_ms` (Unix milliseconds) into `*request_out`, or NULL
+ * when nothing is due (then see `ksef_client_poll_timeout`). Free the request with
+ * `ksef_request_free`; answer it with `ksef_client_handle_response` or
+ * `ksef_client_handle_transport_error`. `KSEF_ERR_INVALID_ARGUMENT` for a client with the
+ * built-in transport. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `request_out` is NULL or writable.
+ */
+ksef_result ksef_client_poll_transmit(ksef_client *client,
+                                      uint64_t now_ms,
+                                      ksef_request **request_out);
+
+/**
+ * Feeds the HTTP answer to request `request_id` at `now_ms`: `status` (100–599),
+ * `headers_json` (`[["name","value"],...]` or `{"name":"value"}`; empty for none) and the
+ * body. Retries, re-authentication and the operation's next step follow from it.
+ * `KSEF_ERR_INVALID_ARGUMENT` for an id not handed out by `ksef_client_poll_transmit` or
+ * answered already, or a status out of range; `KSEF_ERR_INVALID_VALUE` /
+ * `KSEF_ERR_JSON_SYNTAX` for bad headers. The inputs are copied. Not thread-safe for one
+ * client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `headers_json` points to `headers_len` bytes, `body`
+ * to `body_len` bytes (NULL with length 0 for none).
+ */
+ksef_result ksef_client_handle_response(ksef_client *client,
+                                        uint64_t now_ms,
+                                        uint64_t request_id,
+                                        uint16_t status,
+                                        const char *headers_json,
+                                        size_t headers_len,
+                                        const uint8_t *body,
+                                        size_t body_len);
+
+/**
+ * Reports that request `request_id` got no HTTP answer: `kind` is `timeout`, `connect`,
+ * `io`, `tls`, `response_too_large` or `other`; `message` says why in words (no secrets).
+ * The client retries what may be retried, else the operation finishes with
+ * `KSEF_ERR_TRANSPORT`. Errors as `ksef_client_handle_response`. Not thread-safe for one
+ * client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `kind`/`message` point to their lengths' bytes.
+ */
+ksef_result ksef_client_handle_transport_error(ksef_client *client,
+                                               uint64_t now_ms,
+                                               uint64_t request_id,
+                                               const char *kind,
+                                               size_t kind_len,
+                                               const char *message,
+                                               size_t message_len);
+
+/**
+ * When to call `ksef_client_poll_transmit` again after it wrote NULL: `*has_out` = true and
+ * `*at_ms_out` = the Unix time in ms (a retry back-off, a status poll); `*has_out` = false
+ * when the client waits for an answer or has nothing to do (`*at_ms_out` is then 0).
+ * Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `at_ms_out`/`has_out` are NULL or writable.
+ */
+ksef_result ksef_client_poll_timeout(const ksef_client *client, uint64_t *at_ms_out, bool *has_out);
+
+/**
+ * The next event as JSON into `*event_out`, or NULL when there is none:
+ * `{"type":"authenticated"|"retrying"|"session_opened"|"invoice_sent"|"finished",...}`;
+ * `finished` carries `"op"`, `"ok"` and the `"output"` (as the blocking calls return it) or
+ * the `"error"` (`{"code","name","path","message"}`). Free with `ksef_buffer_free`. Works
+ * for both kinds of client. Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `event_out` is NULL or writable.
+ */
+ksef_result ksef_client_poll_event(ksef_client *client, ksef_buffer **event_out);
+
+/**
+ * True when no operation is pending and no request is in flight (also for NULL).
+ * Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client.
+ */
+bool ksef_client_is_idle(const ksef_client *client);
+
+/**
+ * Abandons operation `op`: a queued one is dropped, the running one stops (the answer to
+ * its request in flight is then ignored). Its `finished` event carries
+ * `KSEF_ERR_CANCELLED`. `*cancelled_out` (may be NULL) is false when no such operation was
+ * pending (finished already, or never started). Not thread-safe for one client.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `cancelled_out` is NULL or writable.
+ */
+ksef_result ksef_client_cancel(ksef_client *client, uint64_t op, bool *cancelled_out);
+
+/**
+ * The request's id (to pass back with its answer); 0 for NULL.
+ *
+ * # Safety
+ * `request` is NULL or a live request.
+ */
+uint64_t ksef_request_id(const ksef_request *request);
+
+/**
+ * The method (`"GET"`, `"POST"`, `"PUT"`, `"DELETE"`), a static NUL-terminated string;
+ * NULL for NULL.
+ *
+ * # Safety
+ * `request` is NULL or a live request.
+ */
+const char *ksef_request_method(const ksef_request *request);
+
+/**
+ * The absolute URL, NUL-terminated, valid until the request is freed; NULL for NULL.
+ *
+ * # Safety
+ * `request` is NULL or a live request.
+ */
+const char *ksef_request_url(const ksef_request *request);
+
+/**
+ * The headers as JSON `[["name","value"],...]`, NUL-terminated, valid until the request is
+ * freed; NULL for NULL. They include `Authorization` when the call needs it: send them,
+ * never log them.
+ *
+ * # Safety
+ * `request` is NULL or a live request.
+ */
+const char *ksef_request_headers_json(const ksef_request *request);
+
+/**
+ * The body's bytes (see `ksef_request_body_len`), valid until the request is freed; NULL
+ * for NULL or an empty body.
+ *
+ * # Safety
+ * `request` is NULL or a live request.
+ */
+const uint8_t *ksef_request_body(const ksef_request *request);
+
+/**
+ * The body's length in bytes; 0 for NULL.
+ *
+ * # Safety
+ * `request` is NULL or a live request.
+ */
+size_t ksef_request_body_len(const ksef_request *request);
+
+/**
+ * Frees a request; NULL is accepted.
+ *
+ * # Safety
+ * `request` is NULL or a live request, not used afterwards.
+ */
+void ksef_request_free(ksef_request *request);
+
+/**
+ * Reads one value out of a JSON document (a result or an event) by JSON pointer
+ * (RFC 6901: `"/invoices/0/ksef_number"`; `""` is the whole document) into `*value_out`:
+ * a string's text unescaped (UTF-8, no quotes), any other value as compact JSON (`42`,
+ * `true`, `null`, `{...}`). For C programs without a JSON parser. `KSEF_ERR_JSON_SYNTAX`
+ * for a document that is not JSON, `KSEF_ERR_INVALID_ARGUMENT` (path `pointer`) when
+ * nothing is there. Free with `ksef_buffer_free`. Thread-safe.
+ *
+ * # Safety
+ * `json` points to `json_len` bytes, `pointer` to `pointer_len` bytes; `value_out` is
+ * NULL or writable.
+ */
+ksef_result ksef_json_get(const char *json,
+                          size_t json_len,
+                          const char *pointer,
+                          size_t pointer_len,
+                          ksef_buffer **value_out);
 
 

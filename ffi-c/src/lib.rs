@@ -9,14 +9,14 @@
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
-pub mod codes;
-// The helpers for the modules still to come (invoice, client, paired, offline).
-#[allow(dead_code)]
 pub mod client;
+pub mod codes;
+// The helpers for the modules still to come (invoice, paired, offline).
 #[allow(dead_code)]
 pub mod common;
 pub mod ids;
 pub mod offline;
 pub mod paired;
+pub mod sansio;
 
 pub use common::ksef_result;

@@ -61,7 +61,9 @@ fn take_client(client: *mut *mut ksef_client) -> (Client, UreqTransport) {
     let b = unsafe { Box::from_raw(*client) };
     // SAFETY: `client` is writable (checked by `peek_client`).
     unsafe { *client = std::ptr::null_mut() };
-    let ksef_client { client, transport } = *b;
+    let ksef_client {
+        client, transport, ..
+    } = *b;
     (client, transport)
 }
 
