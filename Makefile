@@ -102,10 +102,12 @@ c-test:
 	KSEF_SPEC='$(SPEC)' ffi-c/tests/c/run.sh
 
 # The PHP library over FFI (ffi-c/php): PHPUnit tests and the documented example script
-# against a loopback simulator (PHP and PHPUnit from Debian's packages, installed when missing).
+# against a loopback simulator (PHP, PHPUnit and php-cgi — for the FFI preloading checks — from
+# Debian's packages, installed when missing).
 php-test:
 	command -v php >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y php-cli)
 	command -v phpunit >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y phpunit)
+	command -v php-cgi >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y php-cgi)
 	KSEF_SPEC='$(SPEC)' ffi-c/php/run.sh
 
 # A no_std + no_main binary linking the core with default features off: it fails

@@ -67,12 +67,10 @@ final class Ffi
         try {
             return self::$ffi = PhpFfi::cdef($code, $library);
         } catch (\FFI\Exception $e) {
-            throw new \RuntimeException(
-                "cannot load the ksef library '$library': {$e->getMessage()} "
-                . '(set KSEF_LIB to the path of libksef_ffi.so; under PHP-FPM preload it, see README.md)',
-                0,
-                $e,
-            );
+            $hint = str_contains($e->getMessage(), 'ffi.enable')
+                ? 'web requests may use FFI only from preloaded code: see "Enabling FFI" in README.md'
+                : 'set KSEF_LIB to the path of libksef_ffi.so';
+            throw new \RuntimeException("cannot load the ksef library '$library': {$e->getMessage()} ($hint)", 0, $e);
         }
     }
 
