@@ -103,6 +103,16 @@ typedef enum ksef_result_code {
 
 
 /**
+ * The FA(2) invoice structure (accepted only on the TEST environment).
+ */
+#define KSEF_SCHEMA_FA2 2
+
+/**
+ * The FA(3) invoice structure (DEMO and production).
+ */
+#define KSEF_SCHEMA_FA3 3
+
+/**
  * An owned byte buffer returned by the library (XML, JSON, PNG, ...).
  *
  * The bytes are followed by a NUL that `ksef_buffer_len` does not count, so text can be
@@ -118,6 +128,13 @@ typedef struct ksef_buffer ksef_buffer;
 typedef struct ksef_client ksef_client;
 
 /**
+ * An invoice (the core model, `Faktura`) with the schema version it is read in or meant
+ * for. Made by `ksef_invoice_from_xml`, `ksef_invoice_from_json` or `ksef_invoice_build`;
+ * freed with `ksef_invoice_free`. Not thread-safe: use from one thread at a time.
+ */
+typedef struct ksef_invoice ksef_invoice;
+
+/**
  * The queue of offline invoices of one environment, with the KOD II signer (if set).
  */
 typedef struct ksef_offline_queue ksef_offline_queue;
@@ -128,12 +145,26 @@ typedef struct ksef_offline_queue ksef_offline_queue;
 typedef struct ksef_paired ksef_paired;
 
 /**
+ * A QR module matrix (byte mode, smallest version for the text). Made by
+ * `ksef_qr_matrix_encode`, freed with `ksef_qr_matrix_free`. Read-only after creation:
+ * may be read from several threads at once.
+ */
+typedef struct ksef_qr_matrix ksef_qr_matrix;
+
+/**
  * One HTTP request for the host to send (from `ksef_client_poll_transmit`): its id (pass
  * it back with the answer), method, absolute URL, headers and body. Free with
  * `ksef_request_free`. The getters' pointers stay valid until then. May move between
  * threads; not to be used from two at once.
  */
 typedef struct ksef_request ksef_request;
+
+/**
+ * An AES-256-CBC session key with its IV. Made by `ksef_session_key_generate` or
+ * `ksef_session_key_from_parts`, freed (and wiped) with `ksef_session_key_free`. Read-only:
+ * may be used from several threads at once.
+ */
+typedef struct ksef_session_key ksef_session_key;
 
 /**
  * An incremental SHA-256 (for invoices streamed from disk). Not thread-safe: one thread at
@@ -469,6 +500,199 @@ const char *ksef_result_name(ksef_result code);
 const char *ksef_version(void);
 
 /**
+ * A new random session key and IV (from the operating system's generator; a new key per
+ * session is what KSeF recommends) into `*key_out`.
+ *
+ * # Safety
+ * `key_out` is NULL or writable.
+ */
+ksef_result ksef_session_key_generate(ksef_session_key **key_out);
+
+/**
+ * A session key from the caller's bytes: `key[32]` (AES-256) and `iv[16]` — for a device
+ * with its own generator, a key kept for an export, or test vectors. The bytes are copied.
+ *
+ * # Safety
+ * `key` is readable for 32 bytes, `iv` for 16; `key_out` is NULL or writable.
+ */
+ksef_result ksef_session_key_from_parts(const uint8_t *key,
+                                        const uint8_t *iv,
+                                        ksef_session_key **key_out);
+
+/**
+ * Copies the key's 32 bytes to `key_bytes_out` and its IV to `iv_out` (16 bytes). The key
+ * is secret: wipe the copy when done.
+ *
+ * # Safety
+ * `key` is a live session key; `key_bytes_out` is writable for 32 bytes, `iv_out` for 16.
+ */
+ksef_result ksef_session_key_export(const ksef_session_key *key,
+                                    uint8_t *key_bytes_out,
+                                    uint8_t *iv_out);
+
+/**
+ * Frees (and wipes) a session key; NULL is accepted.
+ *
+ * # Safety
+ * `key` is NULL or a live session key, not used afterwards.
+ */
+void ksef_session_key_free(ksef_session_key *key);
+
+/**
+ * AES-256-CBC/PKCS#7 encryption of `data` (the ciphertext only, no IV prefix; 1-16 bytes
+ * longer than the input) into a new buffer in `*ciphertext_out`.
+ *
+ * # Safety
+ * `key` is a live session key; `data` points to `data_len` readable bytes (NULL only with
+ * length 0); `ciphertext_out` is NULL or writable.
+ */
+ksef_result ksef_session_key_encrypt(const ksef_session_key *key,
+                                     const uint8_t *data,
+                                     size_t data_len,
+                                     ksef_buffer **ciphertext_out);
+
+/**
+ * AES-256-CBC/PKCS#7 decryption (invoices, batch parts, export packages) into a new buffer
+ * in `*plaintext_out`. A wrong key or corrupted data is `KSEF_ERR_DECRYPT` (which does not
+ * say why).
+ *
+ * # Safety
+ * As `ksef_session_key_encrypt`.
+ */
+ksef_result ksef_session_key_decrypt(const ksef_session_key *key,
+                                     const uint8_t *data,
+                                     size_t data_len,
+                                     ksef_buffer **plaintext_out);
+
+/**
+ * The `encryption` object of an open-session (or export) request as JSON into a new buffer
+ * in `*json_out`: `{"encryptedSymmetricKey":..., "initializationVector":...,
+ * "publicKeyId":...}` — the key wrapped with RSA-OAEP (SHA-256) under the Ministry's
+ * `SymmetricKeyEncryption` certificate `mf_certificate` (PEM, DER or base64, as
+ * `GET /security/public-key-certificates` gives it), and that certificate's `publicKeyId`.
+ * `KSEF_ERR_CRYPTO_KEY` for a certificate without an RSA key.
+ *
+ * # Safety
+ * `key` is a live session key; `mf_certificate` points to `mf_certificate_len` readable
+ * bytes; `json_out` is NULL or writable.
+ */
+ksef_result ksef_session_key_encryption_info(const ksef_session_key *key,
+                                             const uint8_t *mf_certificate,
+                                             size_t mf_certificate_len,
+                                             ksef_buffer **json_out);
+
+/**
+ * The body of `POST /sessions/online/{ref}/invoices` as JSON into a new buffer in
+ * `*json_out`: the invoice's hash and size, the AES-256-CBC ciphertext with its hash and
+ * size, and `offlineMode` (`offline` = the invoice was issued in an offline mode).
+ *
+ * # Safety
+ * `key` is a live session key; `xml` points to `xml_len` readable bytes (the exact invoice
+ * file); `json_out` is NULL or writable.
+ */
+ksef_result ksef_session_key_encrypt_invoice(const ksef_session_key *key,
+                                             const uint8_t *xml,
+                                             size_t xml_len,
+                                             bool offline,
+                                             ksef_buffer **json_out);
+
+/**
+ * The `encryptedToken` of `POST /auth/ksef-token` (base64 of RSA-OAEP of
+ * `"{token}|{timestamp_ms}"`) into a new buffer in `*encrypted_out`. `timestamp_ms` is the
+ * challenge's `timestampMs`; `mf_certificate` the Ministry's `KsefTokenEncryption`
+ * certificate (PEM, DER or base64). The token is secret: it appears in no error.
+ *
+ * # Safety
+ * `token` points to `token_len` readable bytes, `mf_certificate` to `mf_certificate_len`;
+ * `encrypted_out` is NULL or writable.
+ */
+ksef_result ksef_encrypt_ksef_token(const char *token,
+                                    size_t token_len,
+                                    int64_t timestamp_ms,
+                                    const uint8_t *mf_certificate,
+                                    size_t mf_certificate_len,
+                                    ksef_buffer **encrypted_out);
+
+/**
+ * The serial number of a certificate (PEM, DER or base64) in hexadecimal (upper case, as
+ * KOD II links carry it), NUL-terminated into `(buf, cap)`; the length without the NUL to
+ * `*len_out`, or `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size (43 bytes always fit).
+ *
+ * # Safety
+ * `cert` points to `cert_len` readable bytes; `buf` is NULL or writable for `cap` bytes;
+ * `len_out` is NULL or writable.
+ */
+ksef_result ksef_certificate_serial_hex(const uint8_t *cert,
+                                        size_t cert_len,
+                                        char *buf,
+                                        size_t cap,
+                                        size_t *len_out);
+
+/**
+ * Builds the `AuthTokenRequest` for `challenge` (from `POST /auth/challenge`) in the
+ * context `context_type` (`Nip`, `InternalId`, `NipVatUe`, `PeppolId`) / `context_value`,
+ * with `subject_type` `certificateSubject` or `certificateFingerprint` (empty = the
+ * default `certificateSubject`), and signs it with an enveloped XAdES-BES signature (key
+ * and certificate in PEM or DER; EC P-256 or RSA ≥ 2048) at `signing_time` (unix seconds:
+ * the library reads no clock) into a new buffer in `*xml_out` — the body of
+ * `POST /auth/xades-signature`. Errors: `KSEF_ERR_INVALID_VALUE` (challenge, context),
+ * `KSEF_ERR_CRYPTO_KEY` / `KSEF_ERR_CERTIFICATE` (path the argument),
+ * `KSEF_ERR_XML_SIGNATURE` (the key is not the certificate's).
+ *
+ * # Safety
+ * Every `(ptr, len)` pair points to that many readable bytes (NULL only with length 0);
+ * `xml_out` is NULL or writable.
+ */
+ksef_result ksef_xades_sign_auth_request(const char *challenge,
+                                         size_t challenge_len,
+                                         const char *context_type,
+                                         size_t context_type_len,
+                                         const char *context_value,
+                                         size_t context_value_len,
+                                         const char *subject_type,
+                                         size_t subject_type_len,
+                                         const uint8_t *key,
+                                         size_t key_len,
+                                         const uint8_t *cert,
+                                         size_t cert_len,
+                                         int64_t signing_time_unix,
+                                         ksef_buffer **xml_out);
+
+/**
+ * Signs any XML document with an enveloped XAdES-BES signature (as
+ * `ksef_xades_sign_auth_request`, for a document built elsewhere) into a new buffer in
+ * `*signed_out`; every byte of the input is kept, the signature goes before the root's end
+ * tag.
+ *
+ * # Safety
+ * Every `(ptr, len)` pair points to that many readable bytes; `signed_out` is NULL or
+ * writable.
+ */
+ksef_result ksef_xades_sign(const uint8_t *xml,
+                            size_t xml_len,
+                            const uint8_t *key,
+                            size_t key_len,
+                            const uint8_t *cert,
+                            size_t cert_len,
+                            int64_t signing_time_unix,
+                            ksef_buffer **signed_out);
+
+/**
+ * Verifies the one enveloped XAdES-BES signature of `xml` (digests, the signing certificate
+ * reference, the signature value) and writes what was found as JSON into a new buffer in
+ * `*info_out`: `{"algorithm":"http://...#ecdsa-sha256","signing_time":"2026-...Z"|null,
+ * "signature_id":"Signature"|null,"references":2,"certificate":{"serial_hex":"...",
+ * "subject":"CN=...","issuer":"CN=...","not_before":unix,"not_after":unix,
+ * "sha256_fingerprint":"base64"}}`. Whether the certificate is trusted is the caller's
+ * policy. Errors: `KSEF_ERR_XML_SIGNATURE`, `KSEF_ERR_SIGNATURE_INVALID`,
+ * `KSEF_ERR_SIGNATURE_UNSUPPORTED`, the XML reader's errors.
+ *
+ * # Safety
+ * `xml` points to `xml_len` readable bytes; `info_out` is NULL or writable.
+ */
+ksef_result ksef_xades_verify(const uint8_t *xml, size_t xml_len, ksef_buffer **info_out);
+
+/**
  * Checks a NIP (10 digits, checksum; separators `-` and spaces are refused: use the plain
  * digits). `KSEF_OK` when valid, `KSEF_ERR_INVALID_VALUE` with the reason otherwise.
  *
@@ -548,6 +772,143 @@ ksef_result ksef_sha256_hasher_finish(ksef_sha256_hasher *hasher, uint8_t *hash_
  * `hasher` is NULL or a live hasher, not used afterwards.
  */
 void ksef_sha256_hasher_free(ksef_sha256_hasher *hasher);
+
+/**
+ * Reads an FA(3) or FA(2) invoice from XML (UTF-8, a BOM is tolerated; the version comes
+ * from the root namespace) into a new handle in `*invoice_out`. Errors name the element
+ * (`Faktura/Fa/FaWiersz[3]/P_8B`): `KSEF_ERR_ENCODING`, `KSEF_ERR_XML_SYNTAX`,
+ * `KSEF_ERR_XML_NAMESPACE`, `KSEF_ERR_MISSING_ELEMENT`, `KSEF_ERR_INVALID_VALUE`, ...
+ * The input is copied; it may be freed after the call. Thread-safe.
+ *
+ * # Safety
+ * `xml` points to `xml_len` readable bytes (NULL only with length 0); `invoice_out` is NULL
+ * or writable.
+ */
+ksef_result ksef_invoice_from_xml(const uint8_t *xml, size_t xml_len, ksef_invoice **invoice_out);
+
+/**
+ * Reads an invoice from the model's JSON form (official element names as keys, decimals as
+ * strings or exact numbers; see `docs/JSON.md`) into a new handle meant for `schema`
+ * (`KSEF_SCHEMA_FA3` or `KSEF_SCHEMA_FA2`). Errors: `KSEF_ERR_ENCODING` (bad UTF-8),
+ * `KSEF_ERR_JSON_SYNTAX` (path `line L, column C`), or the model's errors with the element
+ * path; `KSEF_ERR_INVALID_ARGUMENT` for another schema number. Thread-safe.
+ *
+ * # Safety
+ * `json` points to `json_len` readable bytes (NULL only with length 0); `invoice_out` is
+ * NULL or writable.
+ */
+ksef_result ksef_invoice_from_json(const char *json,
+                                   size_t json_len,
+                                   uint32_t schema,
+                                   ksef_invoice **invoice_out);
+
+/**
+ * Builds an invoice for `schema` from the builder's JSON input (`ksef::builder::json`:
+ * kind, method, header, seller, buyer, lines, currency, annotations, payment, notes; every
+ * amount computed exactly; example `examples/builder/vat-shop.json`) into a new handle.
+ * Errors: `KSEF_ERR_JSON_SYNTAX`, or `KSEF_ERR_INVALID_BUILDER_INPUT` with the JSON path
+ * (`lines[1].quantity`) and why; `KSEF_ERR_ARITHMETIC_OVERFLOW` for amounts too large.
+ * Thread-safe.
+ *
+ * # Safety
+ * `builder_json` points to `builder_json_len` readable bytes (NULL only with length 0);
+ * `invoice_out` is NULL or writable.
+ */
+ksef_result ksef_invoice_build(const char *builder_json,
+                               size_t builder_json_len,
+                               uint32_t schema,
+                               ksef_invoice **invoice_out);
+
+/**
+ * Frees an invoice; NULL is accepted.
+ *
+ * # Safety
+ * `invoice` is NULL or a live invoice of this library, not used afterwards.
+ */
+void ksef_invoice_free(ksef_invoice *invoice);
+
+/**
+ * The schema version of the invoice: `KSEF_SCHEMA_FA3` (3) or `KSEF_SCHEMA_FA2` (2); 0 for
+ * a NULL invoice.
+ *
+ * # Safety
+ * `invoice` is NULL or a live invoice.
+ */
+uint32_t ksef_invoice_schema(const ksef_invoice *invoice);
+
+/**
+ * Sets the schema version the invoice is written and validated in (e.g. to convert an FA(2)
+ * invoice to FA(3)); nothing is checked until it is written or validated.
+ *
+ * # Safety
+ * `invoice` is a live invoice, not used by another thread during the call.
+ */
+ksef_result ksef_invoice_set_schema(ksef_invoice *invoice, uint32_t schema);
+
+/**
+ * The invoice as XML of its schema version (UTF-8, no BOM, indented, with the XML
+ * declaration) into a new buffer in `*xml_out` — exactly the bytes `ksef::xml::emit` gives,
+ * the bytes to hash and send. Content the version cannot carry is an error naming the
+ * element. Free the buffer with `ksef_buffer_free`.
+ *
+ * # Safety
+ * `invoice` is a live invoice; `xml_out` is NULL or writable.
+ */
+ksef_result ksef_invoice_to_xml(const ksef_invoice *invoice, ksef_buffer **xml_out);
+
+/**
+ * As `ksef_invoice_to_xml`, written into the caller's buffer `(buf, cap)` without
+ * allocating (for devices with little RAM): the same bytes, no NUL added; the length goes
+ * to `*len_out`. When `cap` is too small (or `buf` is NULL), `KSEF_ERR_BUFFER_TOO_SMALL`
+ * with the size needed in `*len_out` (call with `buf = NULL, cap = 0` to ask for it); the
+ * buffer's content is then unspecified.
+ *
+ * # Safety
+ * `invoice` is a live invoice; `buf` is NULL or writable for `cap` bytes; `len_out` is NULL
+ * or writable.
+ */
+ksef_result ksef_invoice_to_xml_into(const ksef_invoice *invoice,
+                                     uint8_t *buf,
+                                     size_t cap,
+                                     size_t *len_out);
+
+/**
+ * The invoice in the model's JSON form (pretty-printed, keys in schema order, decimals as
+ * strings; `Faktura::to_json`) into a new buffer in `*json_out`.
+ *
+ * # Safety
+ * `invoice` is a live invoice; `json_out` is NULL or writable.
+ */
+ksef_result ksef_invoice_to_json(const ksef_invoice *invoice, ksef_buffer **json_out);
+
+/**
+ * Validates the invoice for its schema version (the XSD-level check, then the business
+ * rules of `ksef::validate`) and writes the report as JSON into a new buffer in
+ * `*report_out`; returns `KSEF_OK` whether the invoice is valid or not:
+ * `{"valid":false,"errors":1,"warnings":0,"issues":[{"code":"total_due","severity":"error",
+ * "path":"Faktura/Fa/P_15","message":"..."}]}` (every problem, in order; the codes are
+ * stable). `today` (`YYYY-MM-DD`, the core reads no clock) enables the future-issue-date
+ * check; NULL/empty skips it.
+ *
+ * # Safety
+ * `invoice` is a live invoice; `today` points to `today_len` readable bytes (NULL only with
+ * length 0); `report_out` is NULL or writable.
+ */
+ksef_result ksef_invoice_validate(const ksef_invoice *invoice,
+                                  const char *today,
+                                  size_t today_len,
+                                  ksef_buffer **report_out);
+
+/**
+ * As `ksef_invoice_validate`, as a yes/no: `KSEF_OK` when the invoice has no errors
+ * (warnings allowed), otherwise `KSEF_ERR_VALIDATION_FAILED` with the first error's path
+ * and a summary in the last error, and the whole report (the JSON of
+ * `ksef_invoice_validate`) in `ksef_last_error_detail`.
+ *
+ * # Safety
+ * As `ksef_invoice_validate` (without `report_out`).
+ */
+ksef_result ksef_invoice_check(const ksef_invoice *invoice, const char *today, size_t today_len);
 
 /**
  * The deadline of an invoice issued offline, as `ksef offline deadline`: `mode` is
@@ -1002,6 +1363,217 @@ ksef_result ksef_rules_evaluate(const char *rules_json,
                                 const char *now,
                                 size_t now_len,
                                 ksef_buffer **documents_out);
+
+/**
+ * The KOD I link of an invoice file (`https://qr-test.ksef.mf.gov.pl/invoice/{seller NIP}/
+ * {DD-MM-YYYY}/{SHA-256 base64url}`): hashes the exact bytes, reads the seller NIP and the
+ * issue date `P_1` from the invoice (FA(3) or FA(2)). Into a new buffer in `*url_out`.
+ * Errors: `KSEF_ERR_INVALID_VALUE` for an unknown environment (path `env`), the XML
+ * reader's errors.
+ *
+ * # Safety
+ * `env` points to `env_len` readable bytes, `xml` to `xml_len` (NULL only with length 0);
+ * `url_out` is NULL or writable.
+ */
+ksef_result ksef_qr_invoice_url(const char *env,
+                                size_t env_len,
+                                const uint8_t *xml,
+                                size_t xml_len,
+                                ksef_buffer **url_out);
+
+/**
+ * As `ksef_qr_invoice_url`, NUL-terminated into the caller's buffer `(buf, cap)` (at most
+ * 105 bytes with the NUL); the length without the NUL goes to `*len_out`.
+ * `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size (with the NUL) in `*len_out`.
+ *
+ * # Safety
+ * As `ksef_qr_invoice_url`; `buf` is NULL or writable for `cap` bytes; `len_out` is NULL or
+ * writable.
+ */
+ksef_result ksef_qr_invoice_url_into(const char *env,
+                                     size_t env_len,
+                                     const uint8_t *xml,
+                                     size_t xml_len,
+                                     char *buf,
+                                     size_t cap,
+                                     size_t *len_out);
+
+/**
+ * The KOD I link from its parts, allocation-free: the seller NIP (10 digits, `Podmiot1`),
+ * the issue date `P_1` (`YYYY-MM-DD`) and the SHA-256 of the exact invoice bytes
+ * (`hash[32]`, e.g. from `ksef_sha256` or the incremental hasher), NUL-terminated into
+ * `(buf, cap)` as `ksef_qr_invoice_url_into`.
+ *
+ * # Safety
+ * `env`, `seller_nip`, `issue_date` point to their lengths of readable bytes; `hash` is
+ * readable for 32 bytes; `buf` is NULL or writable for `cap` bytes; `len_out` is NULL or
+ * writable.
+ */
+ksef_result ksef_qr_invoice_url_from_hash_into(const char *env,
+                                               size_t env_len,
+                                               const char *seller_nip,
+                                               size_t seller_nip_len,
+                                               const char *issue_date,
+                                               size_t issue_date_len,
+                                               const uint8_t *hash,
+                                               char *buf,
+                                               size_t cap,
+                                               size_t *len_out);
+
+/**
+ * The signed KOD II link of an invoice file (`https://qr-test.ksef.mf.gov.pl/certificate/
+ * {context type}/{context value}/{seller NIP}/{certificate serial}/{hash}/{signature}`) into
+ * a new buffer in `*url_out`. `context_type` is `Nip`, `InternalId`, `NipVatUe` or
+ * `PeppolId` (case ignored), `context_value` the issuer's login context identifier,
+ * `certificate_serial` the serial of the issuer's KSeF certificate of type `Offline` in
+ * hexadecimal (`ksef_certificate_serial_hex`), `key` that certificate's private key (PEM
+ * or DER: PKCS#8, SEC1 or PKCS#1; EC P-256 gives ECDSA r‖s, RSA ≥ 2048 bits RSA-PSS with a
+ * random salt from the OS). The key is not kept, and never appears in errors.
+ * Errors: `KSEF_ERR_QR_LINK` (bad context value or serial, path the argument),
+ * `KSEF_ERR_CRYPTO_KEY` (path `key`), `KSEF_ERR_QR_SIGN`, the XML reader's errors.
+ *
+ * # Safety
+ * Every `(ptr, len)` pair points to that many readable bytes (NULL only with length 0);
+ * `url_out` is NULL or writable.
+ */
+ksef_result ksef_qr_certificate_url(const char *env,
+                                    size_t env_len,
+                                    const uint8_t *xml,
+                                    size_t xml_len,
+                                    const char *context_type,
+                                    size_t context_type_len,
+                                    const char *context_value,
+                                    size_t context_value_len,
+                                    const char *certificate_serial,
+                                    size_t certificate_serial_len,
+                                    const uint8_t *key,
+                                    size_t key_len,
+                                    ksef_buffer **url_out);
+
+/**
+ * As `ksef_qr_certificate_url`, NUL-terminated into the caller's buffer `(buf, cap)`
+ * (`KSEF_ERR_BUFFER_TOO_SMALL` with the needed size in `*len_out`; 304 bytes always fit an
+ * ECDSA link).
+ *
+ * # Safety
+ * As `ksef_qr_certificate_url`; `buf` is NULL or writable for `cap` bytes; `len_out` is
+ * NULL or writable.
+ */
+ksef_result ksef_qr_certificate_url_into(const char *env,
+                                         size_t env_len,
+                                         const uint8_t *xml,
+                                         size_t xml_len,
+                                         const char *context_type,
+                                         size_t context_type_len,
+                                         const char *context_value,
+                                         size_t context_value_len,
+                                         const char *certificate_serial,
+                                         size_t certificate_serial_len,
+                                         const uint8_t *key,
+                                         size_t key_len,
+                                         char *buf,
+                                         size_t cap,
+                                         size_t *len_out);
+
+/**
+ * Encodes `text` (e.g. a KOD I/II link) as a QR code at level `ecc` (`'M'` as the official
+ * images) into a new matrix handle in `*matrix_out`. `KSEF_ERR_QR_ENCODE` when no QR code
+ * holds it; `KSEF_ERR_INVALID_ARGUMENT` for another `ecc`.
+ *
+ * # Safety
+ * `text` points to `text_len` readable bytes (NULL only with length 0); `matrix_out` is
+ * NULL or writable.
+ */
+ksef_result ksef_qr_matrix_encode(const char *text,
+                                  size_t text_len,
+                                  uint8_t ecc,
+                                  ksef_qr_matrix **matrix_out);
+
+/**
+ * Modules per side (21 to 177, without the quiet zone); 0 for a NULL matrix.
+ *
+ * # Safety
+ * `matrix` is NULL or a live matrix.
+ */
+size_t ksef_qr_matrix_width(const ksef_qr_matrix *matrix);
+
+/**
+ * The QR version (1-40); 0 for a NULL matrix.
+ *
+ * # Safety
+ * `matrix` is NULL or a live matrix.
+ */
+uint32_t ksef_qr_matrix_version(const ksef_qr_matrix *matrix);
+
+/**
+ * Whether the module at column `x`, row `y` is dark; false outside the matrix or for a
+ * NULL matrix.
+ *
+ * # Safety
+ * `matrix` is NULL or a live matrix.
+ */
+bool ksef_qr_matrix_is_dark(const ksef_qr_matrix *matrix, size_t x, size_t y);
+
+/**
+ * Frees a matrix; NULL is accepted.
+ *
+ * # Safety
+ * `matrix` is NULL or a live matrix, not used afterwards.
+ */
+void ksef_qr_matrix_free(ksef_qr_matrix *matrix);
+
+/**
+ * Encodes `text` at level `ecc` without allocating (for small devices): one byte per
+ * module, row by row (1 = dark, 0 = light), `width × width` bytes into `(modules, cap)`;
+ * the number of bytes written goes to `*len_out` and the width to `*width_out`.
+ * `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size in `*len_out` (441 bytes for version 1,
+ * 1681 for a KOD I link at level M). Uses about 8 KB of stack.
+ *
+ * # Safety
+ * `text` points to `text_len` readable bytes; `modules` is NULL or writable for `cap`
+ * bytes; `len_out` and `width_out` are NULL or writable.
+ */
+ksef_result ksef_qr_matrix_into(const char *text,
+                                size_t text_len,
+                                uint8_t ecc,
+                                uint8_t *modules,
+                                size_t cap,
+                                size_t *len_out,
+                                size_t *width_out);
+
+/**
+ * A PNG picture (1-bit grayscale) of the QR code of `text` (level M) with `label` centred
+ * under it (`OFFLINE` or the KSeF number for KOD I, `CERTYFIKAT` for KOD II; empty = no
+ * label) into a new buffer in `*png_out`. `module_px` pixels per module (1-100; 5 as in the
+ * official examples), `quiet_zone` modules of white border (0-40; 4 is the minimum of the
+ * QR standard). `KSEF_ERR_QR_IMAGE` for sizes out of range or a label the built-in font
+ * cannot draw.
+ *
+ * # Safety
+ * `text`, `label` point to their lengths of readable bytes (NULL only with length 0);
+ * `png_out` is NULL or writable.
+ */
+ksef_result ksef_qr_png(const char *text,
+                        size_t text_len,
+                        const char *label,
+                        size_t label_len,
+                        uint32_t module_px,
+                        uint32_t quiet_zone,
+                        ksef_buffer **png_out);
+
+/**
+ * As `ksef_qr_png`, an SVG picture (UTF-8 text) into a new buffer in `*svg_out`.
+ *
+ * # Safety
+ * As `ksef_qr_png`.
+ */
+ksef_result ksef_qr_svg(const char *text,
+                        size_t text_len,
+                        const char *label,
+                        size_t label_len,
+                        uint32_t module_px,
+                        uint32_t quiet_zone,
+                        ksef_buffer **svg_out);
 
 /**
  * Makes a host-driven client from settings JSON (as `ksef_client_new`) into `*client_out`.

@@ -690,3 +690,32 @@ fn default_invoice_does_not_panic() {
         assert_eq!(r.issues[0].rule, Rule::Schema);
     }
 }
+
+/// The JSON form of a report lists every issue with its code, severity, path and message.
+#[test]
+fn report_json_form() {
+    let (mut inv, schema) = sample("fa3/FA_3_Przyklad_01.xml");
+    let clean = check(&inv, schema);
+    let ok = clean.to_json_value();
+    assert_eq!(ok["valid"], true);
+    assert_eq!(ok["errors"], 0);
+    assert_eq!(
+        ok["issues"].as_array().map(Vec::len),
+        Some(clean.issues.len())
+    );
+    inv.fa.p_15 += Decimal::ONE;
+    let report = check(&inv, schema);
+    let v = report.to_json_value();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["errors"], report.errors().count());
+    assert_eq!(v["warnings"], report.warnings().count());
+    let issues = v["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), report.issues.len());
+    let total = issues
+        .iter()
+        .find(|i| i["code"] == "total_due")
+        .expect("total_due issue");
+    assert_eq!(total["path"], "Faktura/Fa/P_15");
+    assert_eq!(total["severity"], "error");
+    assert!(total["message"].as_str().unwrap().contains("P_15"));
+}

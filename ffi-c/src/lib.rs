@@ -14,9 +14,12 @@ pub mod codes;
 // The helpers for the modules still to come (invoice, paired, offline).
 #[allow(dead_code)]
 pub mod common;
+pub mod crypto;
 pub mod ids;
+pub mod invoice;
 pub mod offline;
 pub mod paired;
+pub mod qr;
 pub mod sansio;
 
 pub use common::ksef_result;

@@ -51,6 +51,7 @@ mod check;
 mod correction;
 mod header;
 mod invoice;
+pub mod json;
 mod line;
 mod parties;
 mod payment;

@@ -316,6 +316,33 @@ impl Report {
     }
 }
 
+impl Issue {
+    /// The JSON form of the issue (shared by every binding):
+    /// `{"code":"total_due","severity":"error","path":"Faktura/Fa/P_15","message":"..."}`.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.rule.code(),
+            "severity": self.severity.code(),
+            "path": self.path,
+            "message": self.message,
+        })
+    }
+}
+
+impl Report {
+    /// The JSON form of the report (shared by every binding): whether it is valid, the
+    /// counts, and every issue in order (see [`Issue::to_json_value`]):
+    /// `{"valid":false,"errors":1,"warnings":0,"issues":[{"code":"total_due",...}]}`.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "valid": self.is_valid(),
+            "errors": self.errors().count(),
+            "warnings": self.warnings().count(),
+            "issues": self.issues.iter().map(Issue::to_json_value).collect::<Vec<_>>(),
+        })
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, issue) in self.issues.iter().enumerate() {
