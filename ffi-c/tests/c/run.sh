@@ -37,7 +37,10 @@ if [ -n "${KSEF_NO_VALGRIND:-}" ]; then VALGRIND=(); fi
 
 sources=()
 if [ $# -gt 0 ]; then
-  for t in "$@"; do sources+=("$ROOT/ffi-c/tests/c/$t.c"); done
+  for t in "$@"; do
+    if [ -e "$ROOT/examples/c/$t.c" ]; then sources+=("$ROOT/examples/c/$t.c")
+    else sources+=("$ROOT/ffi-c/tests/c/$t.c"); fi
+  done
 else
   sources=("$ROOT"/ffi-c/tests/c/test_*.c "$ROOT"/examples/c/*.c)
 fi
