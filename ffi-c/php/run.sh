@@ -18,7 +18,7 @@ SIM_LOG=$OUT/sim.out
 "$ROOT/target/debug/ksef" sim --port 0 >"$SIM_LOG" 2>&1 &
 SIM_PID=$!
 trap 'kill $SIM_PID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   [ -s "$SIM_LOG" ] && break
   sleep 0.1
 done
