@@ -10,6 +10,7 @@ use Ksef\Rules;
 use Ksef\KsefException;
 use Ksef\Offline;
 use Ksef\OfflineException;
+use Ksef\QrException;
 use PHPUnit\Framework\TestCase;
 
 final class OfflineTest extends TestCase
@@ -130,5 +131,38 @@ final class OfflineTest extends TestCase
         }
         $this->expectExceptionCode(105);
         new Offline('staging');
+    }
+
+    public function testKod2WithTheOfflineCertificateAndAnnouncedFailures(): void
+    {
+        // Throwaway test keys of the C tests (ffi-c/tests/c/data/README.md).
+        $data = TestEnv::root() . '/ffi-c/tests/c/data';
+        $cert = (string) file_get_contents("$data/ec-p256.cert.pem");
+        $queue = new Offline('test');
+        try {
+            $queue->setSigner($cert, (string) file_get_contents("$data/rsa2048.pkcs8.pem"), 'nip', '5265877635');
+            $this->fail('a key of another certificate must throw');
+        } catch (QrException $e) {
+            $this->assertSame(402, $e->getCode());
+        }
+        $queue->setSigner($cert, (string) file_get_contents("$data/ec-p256.pkcs8.pem"), 'nip', '5265877635');
+
+        $xml = (string) file_get_contents(TestEnv::spec($this) . '/samples/fa3/FA_3_Przyklad_01.xml');
+        $inv = $queue->issue('kod2', $xml, 'offline24', '2026-02-15');
+        $this->assertSame('2026-02-16', $inv['deadline']);
+        $this->assertStringStartsWith(
+            'https://qr-test.ksef.mf.gov.pl/certificate/Nip/5265877635/9999999999/01F20A5D352AE590/'
+            . Ids::sha256Base64($xml, true) . '/',
+            $inv['kod2_url'],
+        );
+        $this->assertStringStartsWith("\x89PNG", $queue->qr('kod2', true));
+        // The key never reaches a snapshot.
+        $this->assertStringNotContainsString('PRIVATE KEY', $queue->snapshotJson());
+
+        // A failure announced on the deadline day moves the deadline.
+        $moved = $queue->announceFailure('2026-02-16', '2026-02-18');
+        $this->assertSame([['from' => '2026-02-16', 'id' => 'kod2', 'to' => '2026-02-27']], $moved);
+        $this->assertSame('ok', $queue->list('2026-02-17')['invoices'][0]['deadline_status']);
+        $this->assertCount(1, $queue->overdue('2026-03-02'));
     }
 }
