@@ -18,11 +18,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # `make test` runs its steps in the order listed, never in parallel.
 .NOTPARALLEL:
-.PHONY: header c-lib c-test json-schema-check venv openapi-selftest openapi-check help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench gen gen-check
+.PHONY: header c-lib c-test php-test json-schema-check venv openapi-selftest openapi-check help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench gen gen-check
 
 help:
 	@echo 'make test         deps, gen-check, fmt-check, clippy, cargo-test, nostd-check, xsd-check, json-schema-check, openapi-check (what CI runs)'
 	@echo 'make deps         install missing tools (xmllint, xmlsec1, zbarimg, openssl, rustfmt, clippy)'
+	@echo 'make php-test     the PHP library (ffi-c/php): PHPUnit tests + example against the simulator'
 	@echo 'make fmt          cargo fmt (workspace + tests/nostd-check)'
 	@echo 'make fmt-check    cargo fmt --check (workspace + tests/nostd-check)'
 	@echo 'make clippy       cargo clippy --workspace --all-targets -- -D warnings'
@@ -41,7 +42,7 @@ help:
 
 # openapi-check reads what cargo-test's end-to-end tests recorded into $(OPENAPI_OUT): it
 # must come after cargo-test (the steps run in the order listed).
-test: deps gen-check fmt-check clippy cargo-test c-test nostd-check xsd-check json-schema-check openapi-check
+test: deps gen-check fmt-check clippy cargo-test c-test php-test nostd-check xsd-check json-schema-check openapi-check
 
 deps:
 	command -v xmllint >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y libxml2-utils)
@@ -99,6 +100,15 @@ c-lib:
 # under valgrind, with a loopback simulator.
 c-test:
 	KSEF_SPEC='$(SPEC)' ffi-c/tests/c/run.sh
+
+# The PHP library over FFI (ffi-c/php): PHPUnit tests and the documented example script
+# against a loopback simulator (PHP, PHPUnit and php-cgi — for the FFI preloading checks — from
+# Debian's packages, installed when missing).
+php-test:
+	command -v php >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y php-cli)
+	command -v phpunit >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y phpunit)
+	command -v php-cgi >/dev/null || ($(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y php-cgi)
+	KSEF_SPEC='$(SPEC)' ffi-c/php/run.sh
 
 # A no_std + no_main binary linking the core with default features off: it fails
 # to build if std leaks into the core, and exits non-zero if a check fails.

@@ -1,7 +1,7 @@
-/* ksef_php.h - include/ksef.h without preprocessor lines, for PHP's FFI::cdef /
-   FFI::load. GENERATED (make header); do not edit. */
 #define FFI_SCOPE "KSEF"
 #define FFI_LIB "libksef_ffi.so"
+/* ksef_php.h - include/ksef.h without preprocessor lines, for PHP's FFI::cdef /
+   FFI::load (the two defines must stay first). GENERATED (make header); do not edit. */
 /*
  * ksef.h - the C ABI of the ksef toolkit (KSeF 2.0, Poland's national e-invoicing system).
  *

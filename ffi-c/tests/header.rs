@@ -26,12 +26,14 @@ fn c_header() -> String {
 }
 
 /// The PHP header: the C header without preprocessor lines (PHP's `FFI::cdef` cannot read
-/// them) and without the C++ guards; the `FFI_LIB` define names the library to load.
+/// them) and without the C++ guards. `FFI::load` reads its two defines only at the very
+/// start of the file (before any comment): `FFI_SCOPE` names the scope preloaded code gets
+/// with `FFI::scope("KSEF")`, `FFI_LIB` the library to load.
 fn php_header(c: &str) -> String {
     let mut s = String::from(
-        "/* ksef_php.h - include/ksef.h without preprocessor lines, for PHP's FFI::cdef /\n   \
-         FFI::load. GENERATED (make header); do not edit. */\n#define FFI_SCOPE \"KSEF\"\n\
-         #define FFI_LIB \"libksef_ffi.so\"\n",
+        "#define FFI_SCOPE \"KSEF\"\n#define FFI_LIB \"libksef_ffi.so\"\n\
+         /* ksef_php.h - include/ksef.h without preprocessor lines, for PHP's FFI::cdef /\n   \
+         FFI::load (the two defines must stay first). GENERATED (make header); do not edit. */\n",
     );
     let mut in_cpp_guard = false;
     for line in c.lines() {
