@@ -165,4 +165,51 @@ final class Paired extends Handle
     {
         return Ffi::callJson(fn (CData $o) => Ffi::get()->ksef_paired_audit_json($this->ptr(), $o));
     }
+
+    /**
+     * What Latarnia (KSeF's status service, see {@see Lighthouse::status()}) says now:
+     * `AVAILABLE`, `MAINTENANCE`, `FAILURE` or `TOTAL_FAILURE`. With offline issuing on
+     * (`"offline"` in the settings: the offline certificate and key), new orders are issued
+     * offline without a KSeF attempt while KSeF is not available.
+     *
+     * @throws KsefException 901 for an unknown status
+     */
+    public function setKsefStatus(string $status): void
+    {
+        Ffi::check(Ffi::get()->ksef_paired_set_ksef_status($this->ptr(), $status, strlen($status)));
+    }
+
+    /**
+     * Records an announced KSeF failure (`YYYY-MM-DD` days): the deadlines of the invoices
+     * waiting offline move.
+     */
+    public function announceFailure(string $announced, string $ended): void
+    {
+        Ffi::check(Ffi::get()->ksef_paired_announce_failure(
+            $this->ptr(), $announced, strlen($announced), $ended, strlen($ended)));
+    }
+
+    /**
+     * Once KSeF is back: sends the invoices issued offline (oldest deadline first,
+     * `offlineMode`) and completes their jobs (the Fakturownia document, or the KSeF-number
+     * backfill).
+     *
+     * @return array<mixed> `{"sent": N, "events": [...], "offline": {queue}}`
+     */
+    public function recoverOffline(int $max = 10000): array
+    {
+        return Ffi::callJson(fn (CData $o) => Ffi::get()->ksef_paired_recover_offline($this->ptr(), $max, $o));
+    }
+
+    /**
+     * The invoices issued offline (id = job id, status, deadline, KOD I/II links), or null
+     * when offline issuing is off.
+     *
+     * @return array<mixed>|null
+     */
+    public function offline(): ?array
+    {
+        $json = Ffi::callBuffer(fn (CData $o) => Ffi::get()->ksef_paired_offline_json($this->ptr(), $o));
+        return $json === 'null' ? null : Ffi::decode($json);
+    }
 }

@@ -8,6 +8,7 @@ use Ksef\Client;
 use Ksef\Ids;
 use Ksef\InvalidInputException;
 use Ksef\KsefException;
+use Ksef\Lighthouse;
 use Ksef\Paired;
 use Ksef\Rules;
 use PHPUnit\Framework\TestCase;
@@ -164,5 +165,59 @@ final class PairedTest extends TestCase
         $this->assertSame('issue', $d['decision']);
         $this->assertStringContainsString('<Faktura', $d['xml']);
         $this->assertIsArray($d['fakturownia']);
+    }
+
+    /**
+     * KSeF announced down: the order's invoice is issued offline with KOD I/II and, in
+     * simultaneous mode, the Fakturownia document is made at once; KSeF back: the invoice is
+     * sent with offlineMode and its KSeF number backfilled into the document.
+     */
+    public function testOfflineIssuingWhileKsefIsDownThenRecovery(): void
+    {
+        $host = TestEnv::simHost($this);
+        $status = Lighthouse::status("$host/latarnia");
+        self::assertSame('AVAILABLE', $status['status']);
+        // its own invoice series: the simulator keeps the numbers of the other tests
+        $rules = str_replace(
+            'FV/{YYYY}/{MM}/{seq}',
+            'FP/{YYYY}/{MM}/{seq}',
+            (string) file_get_contents(TestEnv::root() . '/examples/paired/rules.json')
+        );
+        $data = TestEnv::root() . '/ffi-c/tests/c/data';
+        $settings = $this->settings() + [
+            'mode' => 'simultaneous',
+            'offline' => [
+                'certificate_pem' => (string) file_get_contents("$data/ec-p256.cert.pem"),
+                'private_key_pem' => (string) file_get_contents("$data/ec-p256.pkcs8.pem"),
+            ],
+        ];
+        $engine = new Paired($rules, $settings, $this->client());
+        $engine->setKsefStatus('FAILURE');
+        $r = $engine->submitOrder(self::order('order-b2b'));
+        self::assertSame('FAKTUROWNIA_OK_KSEF_OFFLINE', $r['job']['status']);
+        self::assertNotNull($r['job']['fakturownia_id']);
+        $issued = array_values(array_filter($r['events'], fn ($e) => $e['event'] === 'offline_issued'));
+        self::assertCount(1, $issued);
+        self::assertStringStartsWith('https://qr-test.ksef.mf.gov.pl/invoice/5265877635/', $issued[0]['kod1_url']);
+        self::assertStringContainsString('/certificate/Nip/5265877635/', (string) $issued[0]['kod2_url']);
+        $queue = $engine->offline();
+        self::assertNotNull($queue);
+        self::assertSame('pending', $queue['invoices'][0]['status']);
+        self::assertStringNotContainsString('PRIVATE KEY', $engine->snapshotJson());
+
+        $engine->setKsefStatus('AVAILABLE');
+        $back = $engine->recoverOffline();
+        self::assertSame(1, $back['sent']);
+        $job = $engine->job($r['job']['job']);
+        self::assertSame('COMPLETED', $job['status']);
+        self::assertTrue(Ids::isValidKsefNumber((string) $job['ksef_number']));
+        self::assertSame($job['ksef_number'], $job['fakturownia_gov_id']);
+
+        try {
+            $engine->setKsefStatus('SUNNY');
+            self::fail('an unknown status was taken');
+        } catch (KsefException $e) {
+            self::assertSame(901, $e->getCode());
+        }
     }
 }
