@@ -494,6 +494,164 @@ fn paired(dir: &Path) -> Result<(), String> {
         dir.join("state.json").display()
     )
     .map_err(io)?;
+    drop(out);
+    offline(dir, &sim, rules)?;
     sim.shutdown();
+    Ok(())
+}
+
+/// Offline mode in paired mode: KSeF goes down (Latarnia says FAILURE), a simultaneous-mode
+/// order is issued offline (KOD I + KOD II signed with an offline certificate — the
+/// simulator's test one) and its Fakturownia document made at once; KSeF comes back, the
+/// invoice is sent with `offlineMode` and its KSeF number backfilled into the document.
+fn offline(dir: &Path, sim: &ksef_sim::SimHandle, rules: &str) -> Result<(), String> {
+    use ksef::offline::availability::{self, AutoOffline};
+    use ksef::paired::engine::{Engine, OfflineSigner};
+    use ksef::paired::fakturownia::Account;
+    use ksef::paired::machine::{Mode, PairedEvent};
+    use ksef::paired::order::Order;
+    use ksef::paired::rules::{RuleConfig, Trigger};
+    use ksef::protocol::{Client, Clock, Config, Credentials, SystemClock};
+    use ksef::retry::RetryPolicy;
+    use std::io::Write as _;
+
+    const SELLER: &str = "5265877635";
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    let fail = |f: crate::Fail| f.0;
+    let mut out = std::io::stdout().lock();
+    let base = sim.base_url();
+    // its own invoice series (the first engine's numbers are taken in KSeF)
+    let rules = rules.replace("FV/{YYYY}/{MM}/{seq}", "FO/{YYYY}/{MM}/{seq}");
+    let config = RuleConfig::from_json(&rules).map_err(|e| format!("rules.json: {e}"))?;
+    let nip = ksef::id::Nip::parse(SELLER).map_err(|e| e.to_string())?;
+    let client = Client::new(
+        Config::with_base_url(&base, nip)
+            .polling(20, 60_000)
+            .retry(RetryPolicy::new(2, 20, 100, 2_000)),
+        Credentials::ksef_token(TOKEN),
+        crate::net::seed().map_err(fail)?,
+    );
+    let (client, mut t) = crate::net::Conn::loopback(client, &base, false)
+        .map_err(fail)?
+        .into_parts();
+    let key = ksef::crypto::PrivateKey::from_pem_or_der(include_bytes!(
+        "../../sim/fixtures/test-ec-key.pem"
+    ))
+    .map_err(|e| format!("the demo offline key: {e}"))?;
+    let cert = ksef::crypto::Certificate::from_pem_or_der(include_bytes!(
+        "../../sim/fixtures/test-ec-cert.pem"
+    ))
+    .map_err(|e| format!("the demo offline certificate: {e}"))?;
+    let mut engine = Engine::new(
+        config,
+        Mode::Simultaneous,
+        client,
+        Account::new(sim.fakturownia_base_url(), "demo-fakturownia-token"),
+        sim.nbp_base_url(),
+        crate::net::seed().map_err(fail)?,
+    )
+    .with_retry(RetryPolicy::new(3, 50, 500, 10_000))
+    .with_offline(ksef::Environment::Test, AutoOffline::default());
+    engine.set_offline_signer(OfflineSigner {
+        context_type: ksef::qr::ContextType::Nip,
+        context_value: SELLER.into(),
+        certificate_serial: cert.serial_hex(),
+        key,
+    });
+    let latarnia = |t: &mut dyn ksef::http::Transport| -> Result<availability::KsefStatus, String> {
+        let url = sim.lighthouse_base_url();
+        let r = t
+            .send(&availability::status_request(&url))
+            .map_err(|e| format!("Latarnia: {e}"))?;
+        Ok(availability::parse_status(&r.body)
+            .map_err(|e| format!("Latarnia: {e}"))?
+            .status)
+    };
+    sim.faults().set_unavailable(true);
+    let status = latarnia(&mut t)?;
+    writeln!(
+        out,
+        "\n# offline mode (paired, simultaneous): KSeF goes down; Latarnia says {}",
+        status.as_str()
+    )
+    .map_err(io)?;
+    engine.set_ksef_status(status);
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../../examples/paired/order-b2b.json"))
+            .map_err(|e| format!("order-b2b.json: {e}"))?;
+    v["id"] = "100999".into();
+    let order = Order::from_value(&v).map_err(|e| format!("order-b2b.json: {e}"))?;
+    engine
+        .order(&order, Trigger::StatusChanged, SystemClock.now_ms())
+        .map_err(|e| format!("order: {e}"))?;
+    let mut issued = None;
+    engine.drive(&mut t, &mut SystemClock, |e| {
+        if let PairedEvent::OfflineIssued {
+            kod1_url,
+            kod2_url,
+            deadline,
+            ..
+        } = e
+        {
+            issued = Some((kod1_url, kod2_url, deadline));
+        }
+    });
+    let job = engine
+        .machine()
+        .jobs()
+        .find(|j| j.docs.order_id == order.id)
+        .cloned()
+        .ok_or("the offline order has no job")?;
+    let (kod1, kod2, deadline) = issued.ok_or("the invoice was not issued offline")?;
+    let stem = job.docs.number.replace('/', "_");
+    for (name, url, label) in [
+        ("kod1", &kod1, "OFFLINE"),
+        ("kod2", &kod2.clone().unwrap_or_default(), "CERTYFIKAT"),
+    ] {
+        if url.is_empty() {
+            continue;
+        }
+        let m =
+            ksef::qr::QrMatrix::encode(url, ksef::qr::DEFAULT_ECC).map_err(|e| e.to_string())?;
+        let png = ksef::qr::render::png(&m, Some(label), &ksef::qr::RenderOptions::default())
+            .map_err(|e| e.to_string())?;
+        let p = dir.join(format!("{stem}-{name}.png"));
+        std::fs::write(&p, png).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    writeln!(
+        out,
+        "order {} -> invoice {} issued offline ({})\n  send by: {}\n  KOD I:   {kod1}\n  KOD II:  {}\n  QR codes: {}\n  Fakturownia id: {} (made at once, no KSeF number yet)",
+        order.id,
+        job.docs.number,
+        job.status().as_str(),
+        deadline.map_or("(no obligation)".to_string(), |d| d.to_string()),
+        kod2.unwrap_or_default(),
+        dir.join(format!("{stem}-kod1.png")).display(),
+        job.fakturownia_id.map_or("-".to_string(), |i| i.to_string()),
+    )
+    .map_err(io)?;
+    sim.faults().set_unavailable(false);
+    let status = latarnia(&mut t)?;
+    engine.set_ksef_status(status);
+    let sent = engine.recover_offline(10_000);
+    engine.drive(&mut t, &mut SystemClock, |_| {});
+    let job = engine
+        .machine()
+        .job(&job.id)
+        .cloned()
+        .ok_or("the offline job is gone")?;
+    writeln!(
+        out,
+        "KSeF is back (Latarnia: {}): {sent} offline invoice sent with offlineMode\n  {}: KSeF number {} -> backfilled into Fakturownia document {} (gov_id {})",
+        status.as_str(),
+        job.status().as_str(),
+        job.ksef_number.as_deref().unwrap_or("-"),
+        job.fakturownia_id.map_or("-".to_string(), |i| i.to_string()),
+        job.fakturownia_gov_id.as_deref().unwrap_or("-"),
+    )
+    .map_err(io)?;
+    if job.status() != ksef::paired::machine::PairedStatus::Completed {
+        return Err(format!("offline order: {}", job.status().as_str()));
+    }
     Ok(())
 }
