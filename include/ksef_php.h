@@ -1119,6 +1119,21 @@ ksef_result ksef_offline_queue_send(ksef_offline_queue *queue,
                                     ksef_buffer **report_out);
 
 /**
+ * As `ksef_offline_queue_send`, with the invoices in batch sessions (for many invoices):
+ * up to 10,000 per session, packaged and encrypted in memory, `offlineMode` set, oldest
+ * deadline first; technical corrections then each in its own online session (KSeF takes them
+ * in online sessions only). The same report. Blocks.
+ *
+ * # Safety
+ * As `ksef_offline_queue_send`.
+ */
+ksef_result ksef_offline_queue_send_batch(ksef_offline_queue *queue,
+                                          ksef_client *client,
+                                          const char *today,
+                                          size_t today_len,
+                                          ksef_buffer **report_out);
+
+/**
  * Queues the technical correction (`korekta techniczna`) of a rejected invoice
  * `rejected_id`: the fixed bytes `xml` under the new `id`, sent by the next
  * `ksef_offline_queue_send` with `hashOfCorrectedInvoice` (the original's KOD I stays

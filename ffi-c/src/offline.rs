@@ -12,7 +12,7 @@ use ksef::offline::deadline::Mode;
 use ksef::offline::host::{deadline_json, failures_from_json, parse_date};
 use ksef::offline::queue::{Kod2Signer, OfflineQueue};
 use ksef::offline::recovery::RecoveryReport;
-use ksef::protocol::{Clock, Output, SystemClock};
+use ksef::protocol::{Clock, FormCode, Output, SystemClock};
 use ksef::qr::{ContextType, QrMatrix, RenderOptions, DEFAULT_ECC};
 use ksef::{Environment, Error, ErrorCode};
 
@@ -413,6 +413,64 @@ pub unsafe extern "C" fn ksef_offline_queue_send(
         // SAFETY: documented contract.
         let today = today_or_system(unsafe { text(today, today_len, "today") }?)?;
         let mut report = RecoveryReport::default();
+        for plan in q.queue.recovery_plans() {
+            let send = plan.send.clone();
+            let Output::Online(result) = c.run(|cl| cl.send_online(send))? else {
+                return Err(Error::new(
+                    ErrorCode::BadResponse,
+                    "send_online",
+                    "unexpected result of the online session",
+                )
+                .into());
+            };
+            report.extend(q.queue.apply_online(&plan, &result, today)?);
+        }
+        give_json(o, &report.to_json_value())
+    })
+}
+
+/// As `ksef_offline_queue_send`, with the invoices in batch sessions (for many invoices):
+/// up to 10,000 per session, packaged and encrypted in memory, `offlineMode` set, oldest
+/// deadline first; technical corrections then each in its own online session (KSeF takes them
+/// in online sessions only). The same report. Blocks.
+///
+/// # Safety
+/// As `ksef_offline_queue_send`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ksef_offline_queue_send_batch(
+    queue: *mut ksef_offline_queue,
+    client: *mut ksef_client,
+    today: *const std::ffi::c_char,
+    today_len: usize,
+    report_out: *mut *mut ksef_buffer,
+) -> ksef_result {
+    guard(|| {
+        let o = out(report_out, "report_out")?;
+        let q = handle_mut(queue, "queue")?;
+        let c = handle_mut(client, "client")?;
+        // SAFETY: documented contract.
+        let today = today_or_system(unsafe { text(today, today_len, "today") }?)?;
+        let mut report = RecoveryReport::default();
+        for form in [FormCode::Fa3, FormCode::Fa2] {
+            while let Some(plan) = q.queue.plan_batch(form, 10_000) {
+                let send = plan.batch_send(&mut rand_core::OsRng)?;
+                let Output::Batch(result) = c.run(|cl| cl.send_batch(send))? else {
+                    return Err(Error::new(
+                        ErrorCode::BadResponse,
+                        "send_batch",
+                        "unexpected result of the batch session",
+                    )
+                    .into());
+                };
+                let r = q.queue.apply_batch(&plan, &result, today)?;
+                let moved = r.not_sent.len() + r.open.len() < plan.ids.len();
+                report.extend(r);
+                if !moved {
+                    break;
+                }
+            }
+        }
+        // then the technical corrections (and anything a batch could not take) online
         for plan in q.queue.recovery_plans() {
             let send = plan.send.clone();
             let Output::Online(result) = c.run(|cl| cl.send_online(send))? else {

@@ -56,6 +56,29 @@ impl BatchPlan {
     }
 }
 
+impl BatchPlan {
+    /// The batch session of this plan packaged in memory: the ZIP of the queued bytes split
+    /// into parts encrypted with a new session key from `rng`, `offlineMode` set (for hosts
+    /// without a file system at hand; the CLI packages into files).
+    pub fn batch_send(
+        &self,
+        rng: &mut impl rand_core::CryptoRngCore,
+    ) -> Result<crate::protocol::BatchSend, Error> {
+        use crate::protocol::batch::{prepare_batch, BatchOptions, MemoryParts};
+        let key = crate::crypto::session::SessionKey::generate(rng);
+        let mut parts = MemoryParts::default();
+        let prepared = prepare_batch(self.entries(), &key, &BatchOptions::default(), &mut parts)?;
+        let mut send = crate::protocol::BatchSend::new(
+            self.form,
+            prepared,
+            key,
+            alloc::boxed::Box::new(parts),
+        );
+        send.offline_mode = true;
+        Ok(send)
+    }
+}
+
 struct SessionIds<'a> {
     ids: &'a [String],
 }

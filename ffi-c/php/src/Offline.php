@@ -146,6 +146,19 @@ final class Offline extends Handle
     }
 
     /**
+     * As {@see send()}, with the invoices in batch sessions (many invoices; up to 10,000 per
+     * session, `offlineMode`); technical corrections still go one per online session.
+     *
+     * @return array<mixed> the same report as {@see send()}
+     */
+    public function sendBatch(Client $client, ?string $today = null): array
+    {
+        $t = $today ?? '';
+        return Ffi::callJson(fn (CData $o) => Ffi::get()->ksef_offline_queue_send_batch(
+            $this->ptr(), $client->raw(), $t, strlen($t), $o));
+    }
+
+    /**
      * Queues the technical correction of a rejected invoice: the fixed XML under `$id`.
      *
      * @return array<mixed>

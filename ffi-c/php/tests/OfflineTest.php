@@ -42,9 +42,13 @@ final class OfflineTest extends TestCase
      * document for a wholesale order of the `b2b` store (numbered `H/YY/00001`; the paired
      * tests use the other store).
      */
-    private static function invoiceXml(): string
+    private static function invoiceXml(string $series = ''): string
     {
         $rules = (string) file_get_contents(TestEnv::root() . '/examples/paired/rules.json');
+        if ($series !== '') {
+            // another invoice series, so that invoices of one test differ in number
+            $rules = str_replace('"H/{YY}/', '"' . $series . '/{YY}/', $rules);
+        }
         $order = [
             'id' => 'php-offline-1',
             'store' => 'b2b',
@@ -164,5 +168,29 @@ final class OfflineTest extends TestCase
         $this->assertSame([['from' => '2026-02-16', 'id' => 'kod2', 'to' => '2026-02-27']], $moved);
         $this->assertSame('ok', $queue->list('2026-02-17')['invoices'][0]['deadline_status']);
         $this->assertCount(1, $queue->overdue('2026-03-02'));
+    }
+
+    /** Recovery through a batch session: several invoices, each accepted and mapped back. */
+    public function testSendInABatchSession(): void
+    {
+        $today = gmdate('Y-m-d');
+        $queue = new Offline('test');
+        foreach (['HB1', 'HB2', 'HB3'] as $n => $series) {
+            $queue->issue("batch-$n", self::invoiceXml($series), 'offline24', $today);
+        }
+        $client = new Client([
+            'base_url' => TestEnv::simUrl($this),
+            'nip' => '5265877635',
+            'ksef_token' => 'php-ksef-token',
+            'poll_interval_ms' => 50,
+        ]);
+        $report = $queue->sendBatch($client, $today);
+        $this->assertCount(3, $report['accepted'], json_encode($report) ?: '');
+        $this->assertSame([], $report['rejected']);
+        foreach ($queue->list()['invoices'] as $inv) {
+            $this->assertSame('accepted', $inv['status']);
+            $this->assertTrue(Ids::isValidKsefNumber($inv['ksef_number']));
+        }
+        $this->assertSame([], $queue->sendBatch($client, $today)['accepted']);
     }
 }

@@ -388,6 +388,51 @@ static void test_queue(void) {
   free(fixed);
 }
 
+/* Recovery through batch sessions: 12 invoices issued offline, sent in one batch with
+ * offlineMode, each accepted and mapped back to its id. */
+static void test_batch(void) {
+  ksef_offline_queue *q = NULL;
+  EXPECT_OK(ksef_offline_queue_new(STR("test"), &q));
+  if (!q) return;
+  char *xml[12];
+  for (int n = 0; n < 12; n++) {
+    char number[64], id[16];
+    snprintf(number, sizeof number, "FV/C-OFFB/%05d", n);
+    snprintf(id, sizeof id, "B%d", n);
+    xml[n] = invoice(number);
+    ksef_buffer *inv = NULL;
+    EXPECT_OK(ksef_offline_queue_issue(q, STR(id), (const uint8_t *)xml[n], strlen(xml[n]),
+                                       STR("offline24"), STR("2026-02-15"), &inv));
+    ksef_buffer_free(inv);
+  }
+  ksef_client *c = NULL;
+  EXPECT_OK(ksef_client_new(STR(client_settings), &c));
+  ksef_buffer *rep = NULL;
+  EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_offline_queue_send_batch(q, NULL, NULL, 0, &rep));
+  EXPECT_ERR(KSEF_ERR_NULL_ARGUMENT, ksef_offline_queue_send_batch(q, c, NULL, 0, NULL));
+  EXPECT_ERR(KSEF_ERR_INVALID_VALUE, ksef_offline_queue_send_batch(q, c, STR("x"), &rep));
+  CHECK(rep == NULL);
+  EXPECT_OK(ksef_offline_queue_send_batch(q, c, NULL, 0, &rep));
+  if (rep) {
+    CHECK(count(data(rep), "\"ksef_number\":\"9999999999-") == 12);
+    CHECK(strstr(data(rep), "\"rejected\":[]") != NULL);
+    CHECK(strstr(data(rep), "\"id\":\"B11\",\"ksef_number\"") != NULL);
+    ksef_buffer_free(rep);
+  }
+  ksef_buffer *l = NULL;
+  EXPECT_OK(ksef_offline_queue_list_json(q, NULL, 0, &l));
+  CHECK(l && count(data(l), "\"status\":\"accepted\"") == 12);
+  ksef_buffer_free(l);
+  /* nothing left */
+  rep = NULL;
+  EXPECT_OK(ksef_offline_queue_send_batch(q, c, NULL, 0, &rep));
+  CHECK(rep && strstr(data(rep), "\"accepted\":[]") != NULL);
+  ksef_buffer_free(rep);
+  ksef_client_free(c);
+  ksef_offline_queue_free(q);
+  for (int n = 0; n < 12; n++) free(xml[n]);
+}
+
 int main(void) {
   snprintf(root, sizeof root, "%s", need_env("KSEF_TEST_DATA"));
   char *cut = strstr(root, "/ffi-c/tests/c/data");
@@ -398,5 +443,6 @@ int main(void) {
            need_env("KSEF_SIM_URL"));
   test_deadline();
   test_queue();
+  test_batch();
   return check_done("test_offline");
 }
