@@ -143,9 +143,9 @@ pub fn deadline_json(mode: Mode, failures: &[Failure], today: Option<Date>) -> V
 
 impl OfflineInvoice {
     /// The invoice as JSON (without its bytes): `id`, `hash`, `seller_nip`, `issue_date`,
-    /// `mode`, `deadline`, `deadline_status` (with `today`), `kod1_url`, `kod2_url`, `status`,
-    /// `ksef_number`, `reference`, `error` (`{code, message}` when rejected), `corrects`,
-    /// `corrected_by`.
+    /// `mode`, `deadline`, `deadline_status` (with `today`), `kod1_url`, `kod2_url`, `signed`
+    /// (KOD II signed at issue), `status`, `received` (the day KSeF received it), `ksef_number`,
+    /// `reference`, `error` (`{code, message}` when rejected), `corrects`, `corrected_by`.
     pub fn to_json_value(&self, today: Option<Date>) -> Value {
         use super::queue::Status;
         let (reference, error) = match &self.status {
@@ -164,7 +164,10 @@ impl OfflineInvoice {
             "deadline": self.deadline.map(|d| d.to_string()),
             "kod1_url": self.kod1_url,
             "kod2_url": self.kod2_url,
+            // KOD II is signed at issue (with the offline certificate given then)
+            "signed": self.kod2_url.is_some(),
             "status": self.status.name(),
+            "received": self.received.map(|d| d.to_string()),
             "ksef_number": self.ksef_number(),
             "reference": reference,
             "error": error,
