@@ -413,20 +413,31 @@ pub unsafe extern "C" fn ksef_offline_queue_send(
         // SAFETY: documented contract.
         let today = today_or_system(unsafe { text(today, today_len, "today") }?)?;
         let mut report = RecoveryReport::default();
-        for plan in q.queue.recovery_plans() {
-            let send = plan.send.clone();
-            let Output::Online(result) = c.run(|cl| cl.send_online(send))? else {
-                return Err(Error::new(
-                    ErrorCode::BadResponse,
-                    "send_online",
-                    "unexpected result of the online session",
-                )
-                .into());
-            };
-            report.extend(q.queue.apply_online(&plan, &result, today)?);
-        }
+        send_online_plans(q, c, today, &mut report)?;
         give_json(o, &report.to_json_value())
     })
+}
+
+/// Every online session of the recovery (`OfflineQueue::recovery_plans`), recorded in the
+/// queue and added to `report`.
+fn send_online_plans(
+    q: &mut ksef_offline_queue,
+    c: &mut ksef_client,
+    today: Date,
+    report: &mut RecoveryReport,
+) -> Result<(), Error> {
+    for plan in q.queue.recovery_plans() {
+        let send = plan.send.clone();
+        let Output::Online(result) = c.run(|cl| cl.send_online(send))? else {
+            return Err(Error::new(
+                ErrorCode::BadResponse,
+                "send_online",
+                "unexpected result of the online session",
+            ));
+        };
+        report.extend(q.queue.apply_online(&plan, &result, today)?);
+    }
+    Ok(())
 }
 
 /// As `ksef_offline_queue_send`, with the invoices in batch sessions (for many invoices):
@@ -471,18 +482,7 @@ pub unsafe extern "C" fn ksef_offline_queue_send_batch(
             }
         }
         // then the technical corrections (and anything a batch could not take) online
-        for plan in q.queue.recovery_plans() {
-            let send = plan.send.clone();
-            let Output::Online(result) = c.run(|cl| cl.send_online(send))? else {
-                return Err(Error::new(
-                    ErrorCode::BadResponse,
-                    "send_online",
-                    "unexpected result of the online session",
-                )
-                .into());
-            };
-            report.extend(q.queue.apply_online(&plan, &result, today)?);
-        }
+        send_online_plans(q, c, today, &mut report)?;
         give_json(o, &report.to_json_value())
     })
 }

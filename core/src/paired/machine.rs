@@ -545,21 +545,15 @@ impl PairedMachine {
         session: Option<&str>,
         now_ms: u64,
     ) -> Result<(), Error> {
-        let j = self
+        if self
             .jobs
             .get(job)
-            .ok_or_else(|| paired_error(ErrorCode::PairedConflict, job, "no such job"))?;
-        if j.ksef == Leg::Ok && j.ksef_number.as_deref() == Some(ksef_number) {
+            .is_some_and(|j| j.ksef == Leg::Ok && j.ksef_number.as_deref() == Some(ksef_number))
+        {
             return Ok(());
         }
-        if j.ksef != Leg::Offline {
-            return Err(not_now(
-                job,
-                "the invoice is not waiting in the offline queue",
-            ));
-        }
+        let before = self.waiting_offline(job)?;
         KsefNumber::parse(ksef_number).map_err(|e| Error::from(e).at("ksef_number"))?;
-        let before = j.status();
         if let (Some(s), Some(j)) = (session, self.jobs.get_mut(job)) {
             j.ksef_session = Some(s.to_string());
         }
@@ -579,6 +573,16 @@ impl PairedMachine {
     /// the invoice — a technical correction in the offline queue — or
     /// [`PairedMachine::retry_both`]).
     pub fn offline_rejected(&mut self, job: &str, why: &str, now_ms: u64) -> Result<(), Error> {
+        let before = self.waiting_offline(job)?;
+        self.ksef_failed(job, format!("offline invoice refused: {why}"), now_ms);
+        self.changed(job, before);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// The status of `job` when its invoice waits in the offline queue; `PairedConflict`
+    /// otherwise.
+    fn waiting_offline(&self, job: &str) -> Result<PairedStatus, Error> {
         let j = self
             .jobs
             .get(job)
@@ -589,11 +593,7 @@ impl PairedMachine {
                 "the invoice is not waiting in the offline queue",
             ));
         }
-        let before = j.status();
-        self.ksef_failed(job, format!("offline invoice refused: {why}"), now_ms);
-        self.changed(job, before);
-        self.dirty = true;
-        Ok(())
+        Ok(j.status())
     }
 
     /// Starts a session of the offline queue's recovery on this machine's KSeF client (the
