@@ -199,6 +199,7 @@ ksef_result ksef_client_new(const char *settings_json,
 /**
  * Frees a client; NULL is accepted. Does not end the KSeF session (see
  * `ksef_client_logout`).
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `client` is NULL or a live client, not used afterwards.
@@ -466,6 +467,7 @@ const uint8_t *ksef_buffer_data(const ksef_buffer *buffer);
 
 /**
  * The number of bytes in a buffer (without the trailing NUL); 0 for a NULL buffer.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `buffer` is NULL or a live buffer of this library.
@@ -474,6 +476,7 @@ size_t ksef_buffer_len(const ksef_buffer *buffer);
 
 /**
  * Frees a buffer; NULL is accepted. The buffer must not be used afterwards.
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `buffer` is NULL or a buffer returned by this library and not yet freed.
@@ -488,6 +491,7 @@ ksef_result ksef_last_error_code(void);
 
 /**
  * For `KSEF_ERR_BUFFER_TOO_SMALL`: the number of bytes needed; 0 otherwise.
+ * Thread-safe (per-thread state).
  */
 size_t ksef_last_error_needed(void);
 
@@ -507,6 +511,7 @@ size_t ksef_last_error_message(char *buf, size_t cap, size_t *len_out);
  * As `ksef_last_error_message`, for where the error happened: an element path
  * (`Faktura/Fa/FaWiersz[3]/P_8B`), a JSON path, an argument name or an API call; empty
  * when there is no place to point at.
+ * Thread-safe (per-thread state).
  *
  * # Safety
  * As `ksef_last_error_message`.
@@ -516,6 +521,7 @@ size_t ksef_last_error_path(char *buf, size_t cap, size_t *len_out);
 /**
  * As `ksef_last_error_message`, for the structured detail of the last error as JSON
  * (e.g. the validation report of `KSEF_ERR_VALIDATION_FAILED`); empty when there is none.
+ * Thread-safe (per-thread state).
  *
  * # Safety
  * As `ksef_last_error_message`.
@@ -547,6 +553,7 @@ const char *ksef_version(void);
 /**
  * A new random session key and IV (from the operating system's generator; a new key per
  * session is what KSeF recommends) into `*key_out`.
+ * Thread-safe; the new handle may move between threads but is used from one at a time.
  *
  * # Safety
  * `key_out` is NULL or writable.
@@ -556,6 +563,7 @@ ksef_result ksef_session_key_generate(ksef_session_key **key_out);
 /**
  * A session key from the caller's bytes: `key[32]` (AES-256) and `iv[16]` — for a device
  * with its own generator, a key kept for an export, or test vectors. The bytes are copied.
+ * Thread-safe; the new handle may move between threads but is used from one at a time.
  *
  * # Safety
  * `key` is readable for 32 bytes, `iv` for 16; `key_out` is NULL or writable.
@@ -567,6 +575,7 @@ ksef_result ksef_session_key_from_parts(const uint8_t *key,
 /**
  * Copies the key's 32 bytes to `key_bytes_out` and its IV to `iv_out` (16 bytes). The key
  * is secret: wipe the copy when done.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `key` is a live session key; `key_bytes_out` is writable for 32 bytes, `iv_out` for 16.
@@ -577,6 +586,7 @@ ksef_result ksef_session_key_export(const ksef_session_key *key,
 
 /**
  * Frees (and wipes) a session key; NULL is accepted.
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `key` is NULL or a live session key, not used afterwards.
@@ -586,6 +596,7 @@ void ksef_session_key_free(ksef_session_key *key);
 /**
  * AES-256-CBC/PKCS#7 encryption of `data` (the ciphertext only, no IV prefix; 1-16 bytes
  * longer than the input) into a new buffer in `*ciphertext_out`.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `key` is a live session key; `data` points to `data_len` readable bytes (NULL only with
@@ -600,6 +611,7 @@ ksef_result ksef_session_key_encrypt(const ksef_session_key *key,
  * AES-256-CBC/PKCS#7 decryption (invoices, batch parts, export packages) into a new buffer
  * in `*plaintext_out`. A wrong key or corrupted data is `KSEF_ERR_DECRYPT` (which does not
  * say why).
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * As `ksef_session_key_encrypt`.
@@ -616,6 +628,7 @@ ksef_result ksef_session_key_decrypt(const ksef_session_key *key,
  * `SymmetricKeyEncryption` certificate `mf_certificate` (PEM, DER or base64, as
  * `GET /security/public-key-certificates` gives it), and that certificate's `publicKeyId`.
  * `KSEF_ERR_CRYPTO_KEY` for a certificate without an RSA key.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `key` is a live session key; `mf_certificate` points to `mf_certificate_len` readable
@@ -630,6 +643,7 @@ ksef_result ksef_session_key_encryption_info(const ksef_session_key *key,
  * The body of `POST /sessions/online/{ref}/invoices` as JSON into a new buffer in
  * `*json_out`: the invoice's hash and size, the AES-256-CBC ciphertext with its hash and
  * size, and `offlineMode` (`offline` = the invoice was issued in an offline mode).
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `key` is a live session key; `xml` points to `xml_len` readable bytes (the exact invoice
@@ -646,6 +660,7 @@ ksef_result ksef_session_key_encrypt_invoice(const ksef_session_key *key,
  * `"{token}|{timestamp_ms}"`) into a new buffer in `*encrypted_out`. `timestamp_ms` is the
  * challenge's `timestampMs`; `mf_certificate` the Ministry's `KsefTokenEncryption`
  * certificate (PEM, DER or base64). The token is secret: it appears in no error.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `token` points to `token_len` readable bytes, `mf_certificate` to `mf_certificate_len`;
@@ -662,6 +677,7 @@ ksef_result ksef_encrypt_ksef_token(const char *token,
  * The serial number of a certificate (PEM, DER or base64) in hexadecimal (upper case, as
  * KOD II links carry it), NUL-terminated into `(buf, cap)`; the length without the NUL to
  * `*len_out`, or `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size (43 bytes always fit).
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `cert` points to `cert_len` readable bytes; `buf` is NULL or writable for `cap` bytes;
@@ -683,6 +699,7 @@ ksef_result ksef_certificate_serial_hex(const uint8_t *cert,
  * `POST /auth/xades-signature`. Errors: `KSEF_ERR_INVALID_VALUE` (challenge, context),
  * `KSEF_ERR_CRYPTO_KEY` / `KSEF_ERR_CERTIFICATE` (path the argument),
  * `KSEF_ERR_XML_SIGNATURE` (the key is not the certificate's).
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * Every `(ptr, len)` pair points to that many readable bytes (NULL only with length 0);
@@ -708,6 +725,7 @@ ksef_result ksef_xades_sign_auth_request(const char *challenge,
  * `ksef_xades_sign_auth_request`, for a document built elsewhere) into a new buffer in
  * `*signed_out`; every byte of the input is kept, the signature goes before the root's end
  * tag.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * Every `(ptr, len)` pair points to that many readable bytes; `signed_out` is NULL or
@@ -731,6 +749,7 @@ ksef_result ksef_xades_sign(const uint8_t *xml,
  * "sha256_fingerprint":"base64"}}`. Whether the certificate is trusted is the caller's
  * policy. Errors: `KSEF_ERR_XML_SIGNATURE`, `KSEF_ERR_SIGNATURE_INVALID`,
  * `KSEF_ERR_SIGNATURE_UNSUPPORTED`, the XML reader's errors.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `xml` points to `xml_len` readable bytes; `info_out` is NULL or writable.
@@ -740,6 +759,7 @@ ksef_result ksef_xades_verify(const uint8_t *xml, size_t xml_len, ksef_buffer **
 /**
  * Checks a NIP (10 digits, checksum; separators `-` and spaces are refused: use the plain
  * digits). `KSEF_OK` when valid, `KSEF_ERR_INVALID_VALUE` with the reason otherwise.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `nip` points to `nip_len` readable bytes (NULL only with length 0).
@@ -749,6 +769,7 @@ ksef_result ksef_nip_check(const char *nip, size_t nip_len);
 /**
  * Checks a KSeF number: `NIP-YYYYMMDD-XXXXXXXXXXXX-CC` (35 characters) with its CRC-8
  * checksum. `KSEF_OK` when valid, `KSEF_ERR_KSEF_NUMBER` with the reason otherwise.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `number` points to `number_len` readable bytes (NULL only with length 0).
@@ -758,6 +779,7 @@ ksef_result ksef_ksef_number_check(const char *number, size_t number_len);
 /**
  * SHA-256 of `data` (e.g. the exact invoice bytes sent to KSeF) into `hash_out[32]`.
  * Allocation-free.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `data` points to `data_len` readable bytes (NULL only with length 0); `hash_out` is
@@ -771,6 +793,7 @@ ksef_result ksef_sha256(const uint8_t *data, size_t data_len, uint8_t *hash_out)
  * `url_safe` is true, NUL-terminated into the caller's buffer `(buf, cap)`; the length
  * without the NUL goes to `*len_out`. `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size
  * (including the NUL) in `*len_out` when `cap` is too small. Allocation-free.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `data` as in `ksef_sha256`; `buf` writable for `cap` bytes; `len_out` writable.
@@ -785,6 +808,7 @@ ksef_result ksef_sha256_base64(const uint8_t *data,
 /**
  * A new incremental SHA-256 into `*out`; free with `ksef_sha256_hasher_free` (or let
  * `ksef_sha256_hasher_finish` consume it).
+ * Thread-safe; the new handle may move between threads but is used from one at a time.
  *
  * # Safety
  * `hasher_out` is NULL or writable.
@@ -793,6 +817,7 @@ ksef_result ksef_sha256_hasher_new(ksef_sha256_hasher **hasher_out);
 
 /**
  * Feeds `data` to the hasher.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `hasher` is a live hasher; `data` points to `data_len` readable bytes.
@@ -804,14 +829,17 @@ ksef_result ksef_sha256_hasher_update(ksef_sha256_hasher *hasher,
 /**
  * Writes the hash of everything fed so far into `hash_out[32]` and frees the hasher (also
  * on failure, unless `hasher` is NULL).
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `hasher` is a live hasher, not used afterwards; `hash_out` writable for 32 bytes.
  */
-ksef_result ksef_sha256_hasher_finish(ksef_sha256_hasher *hasher, uint8_t *hash_out);
+ksef_result ksef_sha256_hasher_finish(ksef_sha256_hasher *hasher,
+                                      uint8_t *hash_out);
 
 /**
  * Frees a hasher without finishing it; NULL is accepted.
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `hasher` is NULL or a live hasher, not used afterwards.
@@ -866,6 +894,7 @@ ksef_result ksef_invoice_build(const char *builder_json,
 
 /**
  * Frees an invoice; NULL is accepted.
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `invoice` is NULL or a live invoice of this library, not used afterwards.
@@ -875,6 +904,7 @@ void ksef_invoice_free(ksef_invoice *invoice);
 /**
  * The schema version of the invoice: `KSEF_SCHEMA_FA3` (3) or `KSEF_SCHEMA_FA2` (2); 0 for
  * a NULL invoice.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `invoice` is NULL or a live invoice.
@@ -895,11 +925,13 @@ ksef_result ksef_invoice_set_schema(ksef_invoice *invoice, uint32_t schema);
  * declaration) into a new buffer in `*xml_out` — exactly the bytes `ksef::xml::emit` gives,
  * the bytes to hash and send. Content the version cannot carry is an error naming the
  * element. Free the buffer with `ksef_buffer_free`.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `invoice` is a live invoice; `xml_out` is NULL or writable.
  */
-ksef_result ksef_invoice_to_xml(const ksef_invoice *invoice, ksef_buffer **xml_out);
+ksef_result ksef_invoice_to_xml(const ksef_invoice *invoice,
+                                ksef_buffer **xml_out);
 
 /**
  * As `ksef_invoice_to_xml`, written into the caller's buffer `(buf, cap)` without
@@ -907,6 +939,7 @@ ksef_result ksef_invoice_to_xml(const ksef_invoice *invoice, ksef_buffer **xml_o
  * to `*len_out`. When `cap` is too small (or `buf` is NULL), `KSEF_ERR_BUFFER_TOO_SMALL`
  * with the size needed in `*len_out` (call with `buf = NULL, cap = 0` to ask for it); the
  * buffer's content is then unspecified.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `invoice` is a live invoice; `buf` is NULL or writable for `cap` bytes; `len_out` is NULL
@@ -920,11 +953,13 @@ ksef_result ksef_invoice_to_xml_into(const ksef_invoice *invoice,
 /**
  * The invoice in the model's JSON form (pretty-printed, keys in schema order, decimals as
  * strings; `Faktura::to_json`) into a new buffer in `*json_out`.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `invoice` is a live invoice; `json_out` is NULL or writable.
  */
-ksef_result ksef_invoice_to_json(const ksef_invoice *invoice, ksef_buffer **json_out);
+ksef_result ksef_invoice_to_json(const ksef_invoice *invoice,
+                                 ksef_buffer **json_out);
 
 /**
  * Validates the invoice for its schema version (the XSD-level check, then the business
@@ -934,6 +969,7 @@ ksef_result ksef_invoice_to_json(const ksef_invoice *invoice, ksef_buffer **json
  * "path":"Faktura/Fa/P_15","message":"..."}]}` (every problem, in order; the codes are
  * stable). `today` (`YYYY-MM-DD`, the core reads no clock) enables the future-issue-date
  * check; NULL/empty skips it.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `invoice` is a live invoice; `today` points to `today_len` readable bytes (NULL only with
@@ -949,11 +985,14 @@ ksef_result ksef_invoice_validate(const ksef_invoice *invoice,
  * (warnings allowed), otherwise `KSEF_ERR_VALIDATION_FAILED` with the first error's path
  * and a summary in the last error, and the whole report (the JSON of
  * `ksef_invoice_validate`) in `ksef_last_error_detail`.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * As `ksef_invoice_validate` (without `report_out`).
  */
-ksef_result ksef_invoice_check(const ksef_invoice *invoice, const char *today, size_t today_len);
+ksef_result ksef_invoice_check(const ksef_invoice *invoice,
+                               const char *today,
+                               size_t today_len);
 
 /**
  * The deadline of an invoice issued offline, as `ksef offline deadline`: `mode` is
@@ -982,6 +1021,7 @@ ksef_result ksef_offline_deadline(const char *mode,
 /**
  * An empty queue for invoices of `env` (`test`, `demo` or `prod`: the host of the QR
  * links) into `*queue_out`. Free with `ksef_offline_queue_free`.
+ * Thread-safe; the new handle may move between threads but is used from one at a time.
  *
  * # Safety
  * `env` points to `env_len` readable bytes; `queue_out` is writable.
@@ -992,6 +1032,7 @@ ksef_result ksef_offline_queue_new(const char *env, size_t env_len, ksef_offline
  * A queue from a snapshot of `ksef_offline_queue_snapshot_json` or `_cbor` (detected: JSON
  * starts with `{`) into `*queue_out`; `KSEF_ERR_OFFLINE_SNAPSHOT_INVALID` when it cannot be
  * read. The KOD II signer is not part of a snapshot: set it again.
+ * Thread-safe; the new handle may move between threads but is used from one at a time.
  *
  * # Safety
  * `snapshot` points to `snapshot_len` readable bytes; `queue_out` is writable.
@@ -1003,6 +1044,7 @@ ksef_result ksef_offline_queue_restore(const uint8_t *snapshot,
 /**
  * Frees a queue (and the KOD II key it holds); NULL is accepted. Take a snapshot first to
  * keep it.
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `queue` is NULL or a live queue, not used afterwards.
@@ -1017,6 +1059,7 @@ void ksef_offline_queue_free(ksef_offline_queue *queue);
  * issued with KOD I only. The key stays in memory, never in a snapshot, error or output.
  * Errors: `KSEF_ERR_CERTIFICATE`, `KSEF_ERR_CRYPTO_KEY`, `KSEF_ERR_QR_SIGN` (the key is
  * not the certificate's), `KSEF_ERR_INVALID_VALUE` (context).
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `queue` is a live queue; the inputs point to their lengths in readable bytes.
@@ -1041,6 +1084,7 @@ ksef_result ksef_offline_queue_set_signer(ksef_offline_queue *queue,
  * "pending", ...}`; the QR images come from `ksef_offline_queue_qr`. Errors: a duplicate
  * id or the same bytes queued already (`KSEF_ERR_OFFLINE_INVALID`), XML that does not
  * parse, bad mode/date (`KSEF_ERR_INVALID_VALUE`).
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `queue` is a live queue; the inputs point to their lengths in readable bytes;
@@ -1063,6 +1107,7 @@ ksef_result ksef_offline_queue_issue(ksef_offline_queue *queue,
  * `CERTYFIKAT`), as PNG (`svg` false) or SVG (`svg` true). `KSEF_ERR_OFFLINE_UNKNOWN_INVOICE`
  * for an unknown id; `KSEF_ERR_INVALID_ARGUMENT` for KOD II of an invoice issued without a
  * signer.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `queue` is a live queue; `id` points to `id_len` readable bytes; `image_out` is writable.
@@ -1080,6 +1125,7 @@ ksef_result ksef_offline_queue_qr(const ksef_offline_queue *queue,
  * "rejected", "ksef_number", "deadline", "deadline_status"?, "kod1_url", "kod2_url",
  * "error", "corrects", "corrected_by", ...}]}`; with `today` (NULL/empty: left out) each
  * invoice also says where it stands against its deadline.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `queue` is a live queue; `today` points to `today_len` readable bytes; `list_out` is
@@ -1094,6 +1140,7 @@ ksef_result ksef_offline_queue_list_json(const ksef_offline_queue *queue,
  * The open invoices whose deadline passed before `today` (`YYYY-MM-DD`; NULL/empty: the
  * system date, UTC) as a JSON array into `*overdue_out` (the invoices as in
  * `ksef_offline_queue_list_json`).
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * As `ksef_offline_queue_list_json`.
@@ -1129,6 +1176,7 @@ ksef_result ksef_offline_queue_send(ksef_offline_queue *queue,
  * up to 10,000 per session, packaged and encrypted in memory, `offlineMode` set, oldest
  * deadline first; technical corrections then each in its own online session (KSeF takes them
  * in online sessions only). The same report. Blocks.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * As `ksef_offline_queue_send`.
@@ -1146,6 +1194,7 @@ ksef_result ksef_offline_queue_send_batch(ksef_offline_queue *queue,
  * valid; it keeps the original's mode and deadline). `*invoice_out` gets the correction as
  * JSON. Errors: unknown id (`KSEF_ERR_OFFLINE_UNKNOWN_INVOICE`), an invoice that is not
  * rejected or already corrected (`KSEF_ERR_OFFLINE_INVALID`).
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `queue` is a live queue; the inputs point to their lengths in readable bytes;
@@ -1164,16 +1213,20 @@ ksef_result ksef_offline_queue_correct(ksef_offline_queue *queue,
  * Puts a rejected invoice back to pending, to send the same bytes again (after a transport
  * failure, not a content rejection: correct those with `ksef_offline_queue_correct`).
  * `KSEF_ERR_OFFLINE_STATE` when it is not rejected or has a correction.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `queue` is a live queue; `id` points to `id_len` readable bytes.
  */
-ksef_result ksef_offline_queue_retry(ksef_offline_queue *queue, const char *id, size_t id_len);
+ksef_result ksef_offline_queue_retry(ksef_offline_queue *queue,
+                                     const char *id,
+                                     size_t id_len);
 
 /**
  * Records a KSeF failure announcement (as `ksef offline failure`): announced on `announced`,
  * ending on `ended` (`YYYY-MM-DD`, not before `announced`). The deadlines of open invoices
  * move; `*changes_out` gets those that moved as `[{"id", "from", "to"}]`.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `queue` is a live queue; the dates point to their lengths in readable bytes;
@@ -1190,6 +1243,7 @@ ksef_result ksef_offline_queue_announce_failure(ksef_offline_queue *queue,
  * The whole queue (invoices with their bytes, statuses, failures) as JSON into
  * `*snapshot_out`, for `ksef_offline_queue_restore`. No secrets (the KOD II key is not in
  * it).
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `queue` is a live queue; `snapshot_out` is writable.
@@ -1199,6 +1253,7 @@ ksef_result ksef_offline_queue_snapshot_json(const ksef_offline_queue *queue,
 
 /**
  * The same as compact CBOR into `*snapshot_out`.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * As `ksef_offline_queue_snapshot_json`.
@@ -1219,6 +1274,7 @@ ksef_result ksef_offline_queue_snapshot_cbor(const ksef_offline_queue *queue,
  *   to NULL and must not be freed; on failure it is left to the caller.
  *
  * Free the engine with `ksef_paired_free`.
+ * Thread-safe as a constructor; `*client` must not be in use on another thread. The new engine is used from one thread at a time.
  *
  * # Safety
  * Text arguments point to their lengths in readable bytes; `client` points to a live
@@ -1239,6 +1295,7 @@ ksef_result ksef_paired_new(const char *rules_json,
  * `ksef_paired_run` (safe: KSeF's duplicate check and the Fakturownia `oid` lookup).
  * A snapshot that cannot be read is `KSEF_ERR_SNAPSHOT_INVALID` and leaves `*client` to
  * the caller.
+ * Thread-safe as a constructor; `*client` must not be in use on another thread. The new engine is used from one thread at a time.
  *
  * # Safety
  * As `ksef_paired_new`; `snapshot` points to `snapshot_len` readable bytes.
@@ -1255,6 +1312,7 @@ ksef_result ksef_paired_restore(const uint8_t *snapshot,
 /**
  * Frees an engine (and the client it took over); NULL is accepted. Take a snapshot first
  * to keep its state.
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `paired` is NULL or a live engine, not used afterwards.
@@ -1272,6 +1330,7 @@ void ksef_paired_free(ksef_paired *paired);
  * of another store (`KSEF_ERR_UNKNOWN_STORE`), an order issued before
  * (`KSEF_ERR_PAIRED_CONFLICT`: see `ksef_paired_status_json`), the NBP rate failing.
  * A discrepancy is not an error: it is in the job's status.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; text arguments point to their lengths in readable bytes;
@@ -1291,27 +1350,33 @@ ksef_result ksef_paired_submit_order(ksef_paired *paired,
  * "discrepancy_left" | "completed", "job", ...}`, plus `{"event": "order_failed",
  * "order_id", "error": {code, name, path, message}}` for orders that failed while waiting
  * for an exchange rate. Network trouble is not an error here: it shows in the jobs' states.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `events_out` is writable.
  */
-ksef_result ksef_paired_run(ksef_paired *paired, ksef_buffer **events_out);
+ksef_result ksef_paired_run(ksef_paired *paired,
+                            ksef_buffer **events_out);
 
 /**
  * What Latarnia (or the host) says about KSeF now: `AVAILABLE`, `MAINTENANCE`, `FAILURE` or
  * `TOTAL_FAILURE` (see `ksef_lighthouse_status`). With offline issuing on (`"offline"` in the
  * settings), new orders go offline without a KSeF attempt while it is not `AVAILABLE`.
  * Unknown names are `KSEF_ERR_INVALID_ARGUMENT`.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `status` points to `status_len` readable bytes.
  */
-ksef_result ksef_paired_set_ksef_status(ksef_paired *paired, const char *status, size_t status_len);
+ksef_result ksef_paired_set_ksef_status(ksef_paired *paired,
+                                        const char *status,
+                                        size_t status_len);
 
 /**
  * Records an announced KSeF failure (days `YYYY-MM-DD`, Polish time): the deadlines of the
  * invoices waiting in the engine's offline queue move (7 business days after the end).
  * `KSEF_ERR_INVALID_VALUE` for bad dates or an end before the start.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; the dates point to their lengths in readable bytes.
@@ -1329,21 +1394,26 @@ ksef_result ksef_paired_announce_failure(ksef_paired *paired,
  * the KSeF-number backfill in simultaneous mode). `*result_out` gets `{"sent": N, "events":
  * [...], "offline": <the queue, see ksef_paired_offline_json>}`; `sent` is 0 when nothing
  * waits (or offline issuing is off).
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `result_out` is writable.
  */
-ksef_result ksef_paired_recover_offline(ksef_paired *paired, size_t max, ksef_buffer **result_out);
+ksef_result ksef_paired_recover_offline(ksef_paired *paired,
+                                        size_t max,
+                                        ksef_buffer **result_out);
 
 /**
  * The engine's offline queue as JSON (the invoices issued offline: id = the job id, status,
  * mode, deadline, KOD I/II links, KSeF number once accepted; as `ksef_offline_queue_list_json`),
  * or `null` when offline issuing is off.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `json_out` is writable.
  */
-ksef_result ksef_paired_offline_json(const ksef_paired *paired, ksef_buffer **json_out);
+ksef_result ksef_paired_offline_json(const ksef_paired *paired,
+                                     ksef_buffer **json_out);
 
 /**
  * Asks Latarnia (KSeF's public status service; `url` e.g.
@@ -1365,6 +1435,7 @@ ksef_result ksef_lighthouse_status(const char *url, size_t url_len, ksef_buffer 
  * (`KSEF_FAILED_*`), nothing for a complete job, a plain resume otherwise. `*result_out`
  * gets `{"action": "fakturownia" | "backfill" | "both" | "nothing" | "resume", "job":
  * {...}, "events": [...]}`. An unknown job is `KSEF_ERR_PAIRED_CONFLICT`.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `job_id` points to `job_len` readable bytes; `result_out` is
@@ -1381,6 +1452,7 @@ ksef_result ksef_paired_retry(ksef_paired *paired,
  * "invoiceNumber", "ksefNumber"}`, needs `push_secret` in the settings). `*result_out`
  * gets `{"job": {...}}` of the job it changed; call `ksef_paired_run` afterwards to act on
  * it. Forged or malformed bodies are `KSEF_ERR_WEBHOOK_REJECTED` and change nothing.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `body` points to `body_len` readable bytes; `result_out` is
@@ -1395,6 +1467,7 @@ ksef_result ksef_paired_apply_webhook(ksef_paired *paired,
  * Downloads the PDF of a job's Fakturownia document (what `ksef paired` writes as
  * `<number>.pdf`) into `*pdf_out`. `KSEF_ERR_PAIRED_CONFLICT` when the job is unknown or
  * has no Fakturownia document yet; Fakturownia's errors as `KSEF_ERR_FAKTUROWNIA_*`.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `job_id` points to `job_len` readable bytes; `pdf_out` is
@@ -1408,19 +1481,23 @@ ksef_result ksef_paired_pdf(ksef_paired *paired,
 /**
  * The engine's whole state (numbering counters, jobs, audit trail, known rates, waiting
  * orders) as JSON into `*snapshot_out`, for `ksef_paired_restore`. No secrets.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `snapshot_out` is writable.
  */
-ksef_result ksef_paired_snapshot_json(const ksef_paired *paired, ksef_buffer **snapshot_out);
+ksef_result ksef_paired_snapshot_json(const ksef_paired *paired,
+                                      ksef_buffer **snapshot_out);
 
 /**
  * The same state as CBOR (smaller, binary) into `*snapshot_out`, for `ksef_paired_restore`.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * As `ksef_paired_snapshot_json`.
  */
-ksef_result ksef_paired_snapshot_cbor(const ksef_paired *paired, ksef_buffer **snapshot_out);
+ksef_result ksef_paired_snapshot_cbor(const ksef_paired *paired,
+                                      ksef_buffer **snapshot_out);
 
 /**
  * The engine's jobs and their states as JSON into `*status_out`: `{"store", "mode",
@@ -1428,17 +1505,20 @@ ksef_result ksef_paired_snapshot_cbor(const ksef_paired *paired, ksef_buffer **s
  * "discrepancy", "ksef_number", "fakturownia_id", "fakturownia_gov_id", "ksef_submissions",
  * "ksef_error", "fakturownia_error", "correction_of", "corrections", "has_upo",
  * "created_ms", "updated_ms"}]}` (what `ksef audit show --json` lists).
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `status_out` is writable.
  */
-ksef_result ksef_paired_status_json(const ksef_paired *paired, ksef_buffer **status_out);
+ksef_result ksef_paired_status_json(const ksef_paired *paired,
+                                    ksef_buffer **status_out);
 
 /**
  * One job as JSON into `*job_out`, with its documents: the fields of
  * `ksef_paired_status_json` plus `xml` (the FA(3) invoice as sent), `fakturownia_document`
  * (the Fakturownia `invoice` object) and `upo` (the UPO XML or null).
  * `KSEF_ERR_PAIRED_CONFLICT` for an unknown job.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `job_id` points to `job_len` readable bytes; `job_out` is
@@ -1453,11 +1533,13 @@ ksef_result ksef_paired_job_json(const ksef_paired *paired,
  * The audit trail as a JSON array into `*audit_out`: `{"seq", "at_ms", "job", "channel":
  * "Ksef" | "Fakturownia" | "Machine", "operation", "summary", "ksef_number",
  * "fakturownia_id", "state"}` per step, append-only, no secrets.
+ * Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
  *
  * # Safety
  * `paired` is a live engine; `audit_out` is writable.
  */
-ksef_result ksef_paired_audit_json(const ksef_paired *paired, ksef_buffer **audit_out);
+ksef_result ksef_paired_audit_json(const ksef_paired *paired,
+                                   ksef_buffer **audit_out);
 
 /**
  * The rule engine alone, no network: evaluates `order_json` under `rules_json` for
@@ -1491,6 +1573,7 @@ ksef_result ksef_rules_evaluate(const char *rules_json,
  * issue date `P_1` from the invoice (FA(3) or FA(2)). Into a new buffer in `*url_out`.
  * Errors: `KSEF_ERR_INVALID_VALUE` for an unknown environment (path `env`), the XML
  * reader's errors.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `env` points to `env_len` readable bytes, `xml` to `xml_len` (NULL only with length 0);
@@ -1506,6 +1589,7 @@ ksef_result ksef_qr_invoice_url(const char *env,
  * As `ksef_qr_invoice_url`, NUL-terminated into the caller's buffer `(buf, cap)` (at most
  * 105 bytes with the NUL); the length without the NUL goes to `*len_out`.
  * `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size (with the NUL) in `*len_out`.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * As `ksef_qr_invoice_url`; `buf` is NULL or writable for `cap` bytes; `len_out` is NULL or
@@ -1524,6 +1608,7 @@ ksef_result ksef_qr_invoice_url_into(const char *env,
  * the issue date `P_1` (`YYYY-MM-DD`) and the SHA-256 of the exact invoice bytes
  * (`hash[32]`, e.g. from `ksef_sha256` or the incremental hasher), NUL-terminated into
  * `(buf, cap)` as `ksef_qr_invoice_url_into`.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `env`, `seller_nip`, `issue_date` point to their lengths of readable bytes; `hash` is
@@ -1552,6 +1637,7 @@ ksef_result ksef_qr_invoice_url_from_hash_into(const char *env,
  * random salt from the OS). The key is not kept, and never appears in errors.
  * Errors: `KSEF_ERR_QR_LINK` (bad context value or serial, path the argument),
  * `KSEF_ERR_CRYPTO_KEY` (path `key`), `KSEF_ERR_QR_SIGN`, the XML reader's errors.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * Every `(ptr, len)` pair points to that many readable bytes (NULL only with length 0);
@@ -1575,6 +1661,7 @@ ksef_result ksef_qr_certificate_url(const char *env,
  * As `ksef_qr_certificate_url`, NUL-terminated into the caller's buffer `(buf, cap)`
  * (`KSEF_ERR_BUFFER_TOO_SMALL` with the needed size in `*len_out`; 304 bytes always fit an
  * ECDSA link).
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * As `ksef_qr_certificate_url`; `buf` is NULL or writable for `cap` bytes; `len_out` is
@@ -1600,6 +1687,7 @@ ksef_result ksef_qr_certificate_url_into(const char *env,
  * Encodes `text` (e.g. a KOD I/II link) as a QR code at level `ecc` (`'M'` as the official
  * images) into a new matrix handle in `*matrix_out`. `KSEF_ERR_QR_ENCODE` when no QR code
  * holds it; `KSEF_ERR_INVALID_ARGUMENT` for another `ecc`.
+ * Thread-safe; the new handle may move between threads but is used from one at a time.
  *
  * # Safety
  * `text` points to `text_len` readable bytes (NULL only with length 0); `matrix_out` is
@@ -1612,6 +1700,7 @@ ksef_result ksef_qr_matrix_encode(const char *text,
 
 /**
  * Modules per side (21 to 177, without the quiet zone); 0 for a NULL matrix.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `matrix` is NULL or a live matrix.
@@ -1620,6 +1709,7 @@ size_t ksef_qr_matrix_width(const ksef_qr_matrix *matrix);
 
 /**
  * The QR version (1-40); 0 for a NULL matrix.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `matrix` is NULL or a live matrix.
@@ -1629,14 +1719,18 @@ uint32_t ksef_qr_matrix_version(const ksef_qr_matrix *matrix);
 /**
  * Whether the module at column `x`, row `y` is dark; false outside the matrix or for a
  * NULL matrix.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `matrix` is NULL or a live matrix.
  */
-bool ksef_qr_matrix_is_dark(const ksef_qr_matrix *matrix, size_t x, size_t y);
+bool ksef_qr_matrix_is_dark(const ksef_qr_matrix *matrix,
+                            size_t x,
+                            size_t y);
 
 /**
  * Frees a matrix; NULL is accepted.
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `matrix` is NULL or a live matrix, not used afterwards.
@@ -1649,6 +1743,7 @@ void ksef_qr_matrix_free(ksef_qr_matrix *matrix);
  * the number of bytes written goes to `*len_out` and the width to `*width_out`.
  * `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size in `*len_out` (441 bytes for version 1,
  * 1681 for a KOD I link at level M). Uses about 8 KB of stack.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `text` points to `text_len` readable bytes; `modules` is NULL or writable for `cap`
@@ -1669,6 +1764,7 @@ ksef_result ksef_qr_matrix_into(const char *text,
  * official examples), `quiet_zone` modules of white border (0-40; 4 is the minimum of the
  * QR standard). `KSEF_ERR_QR_IMAGE` for sizes out of range or a label the built-in font
  * cannot draw.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * `text`, `label` point to their lengths of readable bytes (NULL only with length 0);
@@ -1684,6 +1780,7 @@ ksef_result ksef_qr_png(const char *text,
 
 /**
  * As `ksef_qr_png`, an SVG picture (UTF-8 text) into a new buffer in `*svg_out`.
+ * Thread-safe: it touches no shared state.
  *
  * # Safety
  * As `ksef_qr_png`.
@@ -2002,6 +2099,7 @@ ksef_result ksef_client_cancel(ksef_client *client, uint64_t op, bool *cancelled
 
 /**
  * The request's id (to pass back with its answer); 0 for NULL.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `request` is NULL or a live request.
@@ -2011,6 +2109,7 @@ uint64_t ksef_request_id(const ksef_request *request);
 /**
  * The method (`"GET"`, `"POST"`, `"PUT"`, `"DELETE"`), a static NUL-terminated string;
  * NULL for NULL.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `request` is NULL or a live request.
@@ -2019,6 +2118,7 @@ const char *ksef_request_method(const ksef_request *request);
 
 /**
  * The absolute URL, NUL-terminated, valid until the request is freed; NULL for NULL.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `request` is NULL or a live request.
@@ -2029,6 +2129,7 @@ const char *ksef_request_url(const ksef_request *request);
  * The headers as JSON `[["name","value"],...]`, NUL-terminated, valid until the request is
  * freed; NULL for NULL. They include `Authorization` when the call needs it: send them,
  * never log them.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `request` is NULL or a live request.
@@ -2038,6 +2139,7 @@ const char *ksef_request_headers_json(const ksef_request *request);
 /**
  * The body's bytes (see `ksef_request_body_len`), valid until the request is freed; NULL
  * for NULL or an empty body.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `request` is NULL or a live request.
@@ -2046,6 +2148,7 @@ const uint8_t *ksef_request_body(const ksef_request *request);
 
 /**
  * The body's length in bytes; 0 for NULL.
+ * Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
  *
  * # Safety
  * `request` is NULL or a live request.
@@ -2054,6 +2157,7 @@ size_t ksef_request_body_len(const ksef_request *request);
 
 /**
  * Frees a request; NULL is accepted.
+ * The handle must not be in use on another thread (or later).
  *
  * # Safety
  * `request` is NULL or a live request, not used afterwards.

@@ -117,6 +117,7 @@ pub unsafe extern "C" fn ksef_client_new(
 
 /// Frees a client; NULL is accepted. Does not end the KSeF session (see
 /// `ksef_client_logout`).
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `client` is NULL or a live client, not used afterwards.

@@ -265,6 +265,7 @@ pub unsafe extern "C" fn ksef_buffer_data(buffer: *const ksef_buffer) -> *const 
 }
 
 /// The number of bytes in a buffer (without the trailing NUL); 0 for a NULL buffer.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `buffer` is NULL or a live buffer of this library.
@@ -274,6 +275,7 @@ pub unsafe extern "C" fn ksef_buffer_len(buffer: *const ksef_buffer) -> usize {
 }
 
 /// Frees a buffer; NULL is accepted. The buffer must not be used afterwards.
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `buffer` is NULL or a buffer returned by this library and not yet freed.
@@ -294,6 +296,7 @@ pub extern "C" fn ksef_last_error_code() -> ksef_result {
 }
 
 /// For `KSEF_ERR_BUFFER_TOO_SMALL`: the number of bytes needed; 0 otherwise.
+/// Thread-safe (per-thread state).
 #[unsafe(no_mangle)]
 pub extern "C" fn ksef_last_error_needed() -> usize {
     catch_unwind(|| LAST.with(|l| l.borrow().as_ref().map_or(0, |e| e.needed))).unwrap_or(0)
@@ -372,6 +375,7 @@ pub unsafe extern "C" fn ksef_last_error_message(
 /// As `ksef_last_error_message`, for where the error happened: an element path
 /// (`Faktura/Fa/FaWiersz[3]/P_8B`), a JSON path, an argument name or an API call; empty
 /// when there is no place to point at.
+/// Thread-safe (per-thread state).
 ///
 /// # Safety
 /// As `ksef_last_error_message`.
@@ -386,6 +390,7 @@ pub unsafe extern "C" fn ksef_last_error_path(
 
 /// As `ksef_last_error_message`, for the structured detail of the last error as JSON
 /// (e.g. the validation report of `KSEF_ERR_VALIDATION_FAILED`); empty when there is none.
+/// Thread-safe (per-thread state).
 ///
 /// # Safety
 /// As `ksef_last_error_message`.

@@ -65,6 +65,7 @@ pub struct ksef_session_key {
 
 /// A new random session key and IV (from the operating system's generator; a new key per
 /// session is what KSeF recommends) into `*key_out`.
+/// Thread-safe; the new handle may move between threads but is used from one at a time.
 ///
 /// # Safety
 /// `key_out` is NULL or writable.
@@ -86,6 +87,7 @@ pub unsafe extern "C" fn ksef_session_key_generate(
 
 /// A session key from the caller's bytes: `key[32]` (AES-256) and `iv[16]` — for a device
 /// with its own generator, a key kept for an export, or test vectors. The bytes are copied.
+/// Thread-safe; the new handle may move between threads but is used from one at a time.
 ///
 /// # Safety
 /// `key` is readable for 32 bytes, `iv` for 16; `key_out` is NULL or writable.
@@ -111,6 +113,7 @@ pub unsafe extern "C" fn ksef_session_key_from_parts(
 
 /// Copies the key's 32 bytes to `key_bytes_out` and its IV to `iv_out` (16 bytes). The key
 /// is secret: wipe the copy when done.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `key` is a live session key; `key_bytes_out` is writable for 32 bytes, `iv_out` for 16.
@@ -131,6 +134,7 @@ pub unsafe extern "C" fn ksef_session_key_export(
 }
 
 /// Frees (and wipes) a session key; NULL is accepted.
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `key` is NULL or a live session key, not used afterwards.
@@ -144,6 +148,7 @@ pub unsafe extern "C" fn ksef_session_key_free(key: *mut ksef_session_key) {
 
 /// AES-256-CBC/PKCS#7 encryption of `data` (the ciphertext only, no IV prefix; 1-16 bytes
 /// longer than the input) into a new buffer in `*ciphertext_out`.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `key` is a live session key; `data` points to `data_len` readable bytes (NULL only with
@@ -168,6 +173,7 @@ pub unsafe extern "C" fn ksef_session_key_encrypt(
 /// AES-256-CBC/PKCS#7 decryption (invoices, batch parts, export packages) into a new buffer
 /// in `*plaintext_out`. A wrong key or corrupted data is `KSEF_ERR_DECRYPT` (which does not
 /// say why).
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// As `ksef_session_key_encrypt`.
@@ -194,6 +200,7 @@ pub unsafe extern "C" fn ksef_session_key_decrypt(
 /// `SymmetricKeyEncryption` certificate `mf_certificate` (PEM, DER or base64, as
 /// `GET /security/public-key-certificates` gives it), and that certificate's `publicKeyId`.
 /// `KSEF_ERR_CRYPTO_KEY` for a certificate without an RSA key.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `key` is a live session key; `mf_certificate` points to `mf_certificate_len` readable
@@ -226,6 +233,7 @@ pub unsafe extern "C" fn ksef_session_key_encryption_info(
 /// The body of `POST /sessions/online/{ref}/invoices` as JSON into a new buffer in
 /// `*json_out`: the invoice's hash and size, the AES-256-CBC ciphertext with its hash and
 /// size, and `offlineMode` (`offline` = the invoice was issued in an offline mode).
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `key` is a live session key; `xml` points to `xml_len` readable bytes (the exact invoice
@@ -262,6 +270,7 @@ pub unsafe extern "C" fn ksef_session_key_encrypt_invoice(
 /// `"{token}|{timestamp_ms}"`) into a new buffer in `*encrypted_out`. `timestamp_ms` is the
 /// challenge's `timestampMs`; `mf_certificate` the Ministry's `KsefTokenEncryption`
 /// certificate (PEM, DER or base64). The token is secret: it appears in no error.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `token` points to `token_len` readable bytes, `mf_certificate` to `mf_certificate_len`;
@@ -293,6 +302,7 @@ pub unsafe extern "C" fn ksef_encrypt_ksef_token(
 /// The serial number of a certificate (PEM, DER or base64) in hexadecimal (upper case, as
 /// KOD II links carry it), NUL-terminated into `(buf, cap)`; the length without the NUL to
 /// `*len_out`, or `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size (43 bytes always fit).
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `cert` points to `cert_len` readable bytes; `buf` is NULL or writable for `cap` bytes;
@@ -334,6 +344,7 @@ fn signing_time(unix: i64) -> Result<DateTime, Error> {
 /// `POST /auth/xades-signature`. Errors: `KSEF_ERR_INVALID_VALUE` (challenge, context),
 /// `KSEF_ERR_CRYPTO_KEY` / `KSEF_ERR_CERTIFICATE` (path the argument),
 /// `KSEF_ERR_XML_SIGNATURE` (the key is not the certificate's).
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// Every `(ptr, len)` pair points to that many readable bytes (NULL only with length 0);
@@ -382,6 +393,7 @@ pub unsafe extern "C" fn ksef_xades_sign_auth_request(
 /// `ksef_xades_sign_auth_request`, for a document built elsewhere) into a new buffer in
 /// `*signed_out`; every byte of the input is kept, the signature goes before the root's end
 /// tag.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// Every `(ptr, len)` pair points to that many readable bytes; `signed_out` is NULL or
@@ -421,6 +433,7 @@ pub unsafe extern "C" fn ksef_xades_sign(
 /// "sha256_fingerprint":"base64"}}`. Whether the certificate is trusted is the caller's
 /// policy. Errors: `KSEF_ERR_XML_SIGNATURE`, `KSEF_ERR_SIGNATURE_INVALID`,
 /// `KSEF_ERR_SIGNATURE_UNSUPPORTED`, the XML reader's errors.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `xml` points to `xml_len` readable bytes; `info_out` is NULL or writable.

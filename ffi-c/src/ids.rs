@@ -17,6 +17,7 @@ fn hash32<'a>(p: *mut u8) -> Result<&'a mut [u8; 32], ksef::Error> {
 
 /// Checks a NIP (10 digits, checksum; separators `-` and spaces are refused: use the plain
 /// digits). `KSEF_OK` when valid, `KSEF_ERR_INVALID_VALUE` with the reason otherwise.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `nip` points to `nip_len` readable bytes (NULL only with length 0).
@@ -35,6 +36,7 @@ pub unsafe extern "C" fn ksef_nip_check(
 
 /// Checks a KSeF number: `NIP-YYYYMMDD-XXXXXXXXXXXX-CC` (35 characters) with its CRC-8
 /// checksum. `KSEF_OK` when valid, `KSEF_ERR_KSEF_NUMBER` with the reason otherwise.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `number` points to `number_len` readable bytes (NULL only with length 0).
@@ -53,6 +55,7 @@ pub unsafe extern "C" fn ksef_ksef_number_check(
 
 /// SHA-256 of `data` (e.g. the exact invoice bytes sent to KSeF) into `hash_out[32]`.
 /// Allocation-free.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `data` points to `data_len` readable bytes (NULL only with length 0); `hash_out` is
@@ -77,6 +80,7 @@ pub unsafe extern "C" fn ksef_sha256(
 /// `url_safe` is true, NUL-terminated into the caller's buffer `(buf, cap)`; the length
 /// without the NUL goes to `*len_out`. `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size
 /// (including the NUL) in `*len_out` when `cap` is too small. Allocation-free.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `data` as in `ksef_sha256`; `buf` writable for `cap` bytes; `len_out` writable.
@@ -113,6 +117,7 @@ pub struct ksef_sha256_hasher {
 
 /// A new incremental SHA-256 into `*out`; free with `ksef_sha256_hasher_free` (or let
 /// `ksef_sha256_hasher_finish` consume it).
+/// Thread-safe; the new handle may move between threads but is used from one at a time.
 ///
 /// # Safety
 /// `hasher_out` is NULL or writable.
@@ -133,6 +138,7 @@ pub unsafe extern "C" fn ksef_sha256_hasher_new(
 }
 
 /// Feeds `data` to the hasher.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `hasher` is a live hasher; `data` points to `data_len` readable bytes.
@@ -153,6 +159,7 @@ pub unsafe extern "C" fn ksef_sha256_hasher_update(
 
 /// Writes the hash of everything fed so far into `hash_out[32]` and frees the hasher (also
 /// on failure, unless `hasher` is NULL).
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `hasher` is a live hasher, not used afterwards; `hash_out` writable for 32 bytes.
@@ -174,6 +181,7 @@ pub unsafe extern "C" fn ksef_sha256_hasher_finish(
 }
 
 /// Frees a hasher without finishing it; NULL is accepted.
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `hasher` is NULL or a live hasher, not used afterwards.

@@ -136,6 +136,7 @@ pub unsafe extern "C" fn ksef_invoice_build(
 }
 
 /// Frees an invoice; NULL is accepted.
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `invoice` is NULL or a live invoice of this library, not used afterwards.
@@ -149,6 +150,7 @@ pub unsafe extern "C" fn ksef_invoice_free(invoice: *mut ksef_invoice) {
 
 /// The schema version of the invoice: `KSEF_SCHEMA_FA3` (3) or `KSEF_SCHEMA_FA2` (2); 0 for
 /// a NULL invoice.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `invoice` is NULL or a live invoice.
@@ -179,6 +181,7 @@ pub unsafe extern "C" fn ksef_invoice_set_schema(
 /// declaration) into a new buffer in `*xml_out` — exactly the bytes `ksef::xml::emit` gives,
 /// the bytes to hash and send. Content the version cannot carry is an error naming the
 /// element. Free the buffer with `ksef_buffer_free`.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `invoice` is a live invoice; `xml_out` is NULL or writable.
@@ -200,6 +203,7 @@ pub unsafe extern "C" fn ksef_invoice_to_xml(
 /// to `*len_out`. When `cap` is too small (or `buf` is NULL), `KSEF_ERR_BUFFER_TOO_SMALL`
 /// with the size needed in `*len_out` (call with `buf = NULL, cap = 0` to ask for it); the
 /// buffer's content is then unspecified.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `invoice` is a live invoice; `buf` is NULL or writable for `cap` bytes; `len_out` is NULL
@@ -237,6 +241,7 @@ pub unsafe extern "C" fn ksef_invoice_to_xml_into(
 
 /// The invoice in the model's JSON form (pretty-printed, keys in schema order, decimals as
 /// strings; `Faktura::to_json`) into a new buffer in `*json_out`.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `invoice` is a live invoice; `json_out` is NULL or writable.
@@ -273,6 +278,7 @@ unsafe fn options(today: *const std::ffi::c_char, today_len: usize) -> Result<Op
 /// "path":"Faktura/Fa/P_15","message":"..."}]}` (every problem, in order; the codes are
 /// stable). `today` (`YYYY-MM-DD`, the core reads no clock) enables the future-issue-date
 /// check; NULL/empty skips it.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `invoice` is a live invoice; `today` points to `today_len` readable bytes (NULL only with
@@ -298,6 +304,7 @@ pub unsafe extern "C" fn ksef_invoice_validate(
 /// (warnings allowed), otherwise `KSEF_ERR_VALIDATION_FAILED` with the first error's path
 /// and a summary in the last error, and the whole report (the JSON of
 /// `ksef_invoice_validate`) in `ksef_last_error_detail`.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// As `ksef_invoice_validate` (without `report_out`).

@@ -96,6 +96,7 @@ pub unsafe extern "C" fn ksef_offline_deadline(
 
 /// An empty queue for invoices of `env` (`test`, `demo` or `prod`: the host of the QR
 /// links) into `*queue_out`. Free with `ksef_offline_queue_free`.
+/// Thread-safe; the new handle may move between threads but is used from one at a time.
 ///
 /// # Safety
 /// `env` points to `env_len` readable bytes; `queue_out` is writable.
@@ -126,6 +127,7 @@ pub unsafe extern "C" fn ksef_offline_queue_new(
 /// A queue from a snapshot of `ksef_offline_queue_snapshot_json` or `_cbor` (detected: JSON
 /// starts with `{`) into `*queue_out`; `KSEF_ERR_OFFLINE_SNAPSHOT_INVALID` when it cannot be
 /// read. The KOD II signer is not part of a snapshot: set it again.
+/// Thread-safe; the new handle may move between threads but is used from one at a time.
 ///
 /// # Safety
 /// `snapshot` points to `snapshot_len` readable bytes; `queue_out` is writable.
@@ -165,6 +167,7 @@ pub unsafe extern "C" fn ksef_offline_queue_restore(
 
 /// Frees a queue (and the KOD II key it holds); NULL is accepted. Take a snapshot first to
 /// keep it.
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `queue` is NULL or a live queue, not used afterwards.
@@ -181,6 +184,7 @@ pub unsafe extern "C" fn ksef_offline_queue_free(queue: *mut ksef_offline_queue)
 /// issued with KOD I only. The key stays in memory, never in a snapshot, error or output.
 /// Errors: `KSEF_ERR_CERTIFICATE`, `KSEF_ERR_CRYPTO_KEY`, `KSEF_ERR_QR_SIGN` (the key is
 /// not the certificate's), `KSEF_ERR_INVALID_VALUE` (context).
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `queue` is a live queue; the inputs point to their lengths in readable bytes.
@@ -248,6 +252,7 @@ pub unsafe extern "C" fn ksef_offline_queue_set_signer(
 /// "pending", ...}`; the QR images come from `ksef_offline_queue_qr`. Errors: a duplicate
 /// id or the same bytes queued already (`KSEF_ERR_OFFLINE_INVALID`), XML that does not
 /// parse, bad mode/date (`KSEF_ERR_INVALID_VALUE`).
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `queue` is a live queue; the inputs point to their lengths in readable bytes;
@@ -296,6 +301,7 @@ pub unsafe extern "C" fn ksef_offline_queue_issue(
 /// `CERTYFIKAT`), as PNG (`svg` false) or SVG (`svg` true). `KSEF_ERR_OFFLINE_UNKNOWN_INVOICE`
 /// for an unknown id; `KSEF_ERR_INVALID_ARGUMENT` for KOD II of an invoice issued without a
 /// signer.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `queue` is a live queue; `id` points to `id_len` readable bytes; `image_out` is writable.
@@ -343,6 +349,7 @@ pub unsafe extern "C" fn ksef_offline_queue_qr(
 /// "rejected", "ksef_number", "deadline", "deadline_status"?, "kod1_url", "kod2_url",
 /// "error", "corrects", "corrected_by", ...}]}`; with `today` (NULL/empty: left out) each
 /// invoice also says where it stands against its deadline.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `queue` is a live queue; `today` points to `today_len` readable bytes; `list_out` is
@@ -366,6 +373,7 @@ pub unsafe extern "C" fn ksef_offline_queue_list_json(
 /// The open invoices whose deadline passed before `today` (`YYYY-MM-DD`; NULL/empty: the
 /// system date, UTC) as a JSON array into `*overdue_out` (the invoices as in
 /// `ksef_offline_queue_list_json`).
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// As `ksef_offline_queue_list_json`.
@@ -444,6 +452,7 @@ fn send_online_plans(
 /// up to 10,000 per session, packaged and encrypted in memory, `offlineMode` set, oldest
 /// deadline first; technical corrections then each in its own online session (KSeF takes them
 /// in online sessions only). The same report. Blocks.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// As `ksef_offline_queue_send`.
@@ -493,6 +502,7 @@ pub unsafe extern "C" fn ksef_offline_queue_send_batch(
 /// valid; it keeps the original's mode and deadline). `*invoice_out` gets the correction as
 /// JSON. Errors: unknown id (`KSEF_ERR_OFFLINE_UNKNOWN_INVOICE`), an invoice that is not
 /// rejected or already corrected (`KSEF_ERR_OFFLINE_INVALID`).
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `queue` is a live queue; the inputs point to their lengths in readable bytes;
@@ -527,6 +537,7 @@ pub unsafe extern "C" fn ksef_offline_queue_correct(
 /// Puts a rejected invoice back to pending, to send the same bytes again (after a transport
 /// failure, not a content rejection: correct those with `ksef_offline_queue_correct`).
 /// `KSEF_ERR_OFFLINE_STATE` when it is not rejected or has a correction.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `queue` is a live queue; `id` points to `id_len` readable bytes.
@@ -548,6 +559,7 @@ pub unsafe extern "C" fn ksef_offline_queue_retry(
 /// Records a KSeF failure announcement (as `ksef offline failure`): announced on `announced`,
 /// ending on `ended` (`YYYY-MM-DD`, not before `announced`). The deadlines of open invoices
 /// move; `*changes_out` gets those that moved as `[{"id", "from", "to"}]`.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `queue` is a live queue; the dates point to their lengths in readable bytes;
@@ -582,6 +594,7 @@ pub unsafe extern "C" fn ksef_offline_queue_announce_failure(
 /// The whole queue (invoices with their bytes, statuses, failures) as JSON into
 /// `*snapshot_out`, for `ksef_offline_queue_restore`. No secrets (the KOD II key is not in
 /// it).
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `queue` is a live queue; `snapshot_out` is writable.
@@ -599,6 +612,7 @@ pub unsafe extern "C" fn ksef_offline_queue_snapshot_json(
 }
 
 /// The same as compact CBOR into `*snapshot_out`.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// As `ksef_offline_queue_snapshot_json`.

@@ -115,6 +115,7 @@ fn error_json(e: &Error) -> Value {
 ///   to NULL and must not be freed; on failure it is left to the caller.
 ///
 /// Free the engine with `ksef_paired_free`.
+/// Thread-safe as a constructor; `*client` must not be in use on another thread. The new engine is used from one thread at a time.
 ///
 /// # Safety
 /// Text arguments point to their lengths in readable bytes; `client` points to a live
@@ -159,6 +160,7 @@ pub unsafe extern "C" fn ksef_paired_new(
 /// `ksef_paired_run` (safe: KSeF's duplicate check and the Fakturownia `oid` lookup).
 /// A snapshot that cannot be read is `KSEF_ERR_SNAPSHOT_INVALID` and leaves `*client` to
 /// the caller.
+/// Thread-safe as a constructor; `*client` must not be in use on another thread. The new engine is used from one thread at a time.
 ///
 /// # Safety
 /// As `ksef_paired_new`; `snapshot` points to `snapshot_len` readable bytes.
@@ -210,6 +212,7 @@ pub unsafe extern "C" fn ksef_paired_restore(
 
 /// Frees an engine (and the client it took over); NULL is accepted. Take a snapshot first
 /// to keep its state.
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `paired` is NULL or a live engine, not used afterwards.
@@ -229,6 +232,7 @@ pub unsafe extern "C" fn ksef_paired_free(paired: *mut ksef_paired) {
 /// of another store (`KSEF_ERR_UNKNOWN_STORE`), an order issued before
 /// (`KSEF_ERR_PAIRED_CONFLICT`: see `ksef_paired_status_json`), the NBP rate failing.
 /// A discrepancy is not an error: it is in the job's status.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; text arguments point to their lengths in readable bytes;
@@ -318,6 +322,7 @@ pub unsafe extern "C" fn ksef_paired_submit_order(
 /// "discrepancy_left" | "completed", "job", ...}`, plus `{"event": "order_failed",
 /// "order_id", "error": {code, name, path, message}}` for orders that failed while waiting
 /// for an exchange rate. Network trouble is not an error here: it shows in the jobs' states.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `events_out` is writable.
@@ -342,6 +347,7 @@ pub unsafe extern "C" fn ksef_paired_run(
 /// `TOTAL_FAILURE` (see `ksef_lighthouse_status`). With offline issuing on (`"offline"` in the
 /// settings), new orders go offline without a KSeF attempt while it is not `AVAILABLE`.
 /// Unknown names are `KSEF_ERR_INVALID_ARGUMENT`.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `status` points to `status_len` readable bytes.
@@ -369,6 +375,7 @@ pub unsafe extern "C" fn ksef_paired_set_ksef_status(
 /// Records an announced KSeF failure (days `YYYY-MM-DD`, Polish time): the deadlines of the
 /// invoices waiting in the engine's offline queue move (7 business days after the end).
 /// `KSEF_ERR_INVALID_VALUE` for bad dates or an end before the start.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; the dates point to their lengths in readable bytes.
@@ -411,6 +418,7 @@ pub unsafe extern "C" fn ksef_paired_announce_failure(
 /// the KSeF-number backfill in simultaneous mode). `*result_out` gets `{"sent": N, "events":
 /// [...], "offline": <the queue, see ksef_paired_offline_json>}`; `sent` is 0 when nothing
 /// waits (or offline issuing is off).
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `result_out` is writable.
@@ -446,6 +454,7 @@ pub unsafe extern "C" fn ksef_paired_recover_offline(
 /// The engine's offline queue as JSON (the invoices issued offline: id = the job id, status,
 /// mode, deadline, KOD I/II links, KSeF number once accepted; as `ksef_offline_queue_list_json`),
 /// or `null` when offline issuing is off.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `json_out` is writable.
@@ -514,6 +523,7 @@ pub unsafe extern "C" fn ksef_lighthouse_status(
 /// (`KSEF_FAILED_*`), nothing for a complete job, a plain resume otherwise. `*result_out`
 /// gets `{"action": "fakturownia" | "backfill" | "both" | "nothing" | "resume", "job":
 /// {...}, "events": [...]}`. An unknown job is `KSEF_ERR_PAIRED_CONFLICT`.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `job_id` points to `job_len` readable bytes; `result_out` is
@@ -550,6 +560,7 @@ pub unsafe extern "C" fn ksef_paired_retry(
 /// "invoiceNumber", "ksefNumber"}`, needs `push_secret` in the settings). `*result_out`
 /// gets `{"job": {...}}` of the job it changed; call `ksef_paired_run` afterwards to act on
 /// it. Forged or malformed bodies are `KSEF_ERR_WEBHOOK_REJECTED` and change nothing.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `body` points to `body_len` readable bytes; `result_out` is
@@ -584,6 +595,7 @@ pub unsafe extern "C" fn ksef_paired_apply_webhook(
 /// Downloads the PDF of a job's Fakturownia document (what `ksef paired` writes as
 /// `<number>.pdf`) into `*pdf_out`. `KSEF_ERR_PAIRED_CONFLICT` when the job is unknown or
 /// has no Fakturownia document yet; Fakturownia's errors as `KSEF_ERR_FAKTUROWNIA_*`.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `job_id` points to `job_len` readable bytes; `pdf_out` is
@@ -623,6 +635,7 @@ pub unsafe extern "C" fn ksef_paired_pdf(
 
 /// The engine's whole state (numbering counters, jobs, audit trail, known rates, waiting
 /// orders) as JSON into `*snapshot_out`, for `ksef_paired_restore`. No secrets.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `snapshot_out` is writable.
@@ -640,6 +653,7 @@ pub unsafe extern "C" fn ksef_paired_snapshot_json(
 }
 
 /// The same state as CBOR (smaller, binary) into `*snapshot_out`, for `ksef_paired_restore`.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// As `ksef_paired_snapshot_json`.
@@ -661,6 +675,7 @@ pub unsafe extern "C" fn ksef_paired_snapshot_cbor(
 /// "discrepancy", "ksef_number", "fakturownia_id", "fakturownia_gov_id", "ksef_submissions",
 /// "ksef_error", "fakturownia_error", "correction_of", "corrections", "has_upo",
 /// "created_ms", "updated_ms"}]}` (what `ksef audit show --json` lists).
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `status_out` is writable.
@@ -682,6 +697,7 @@ pub unsafe extern "C" fn ksef_paired_status_json(
 /// `ksef_paired_status_json` plus `xml` (the FA(3) invoice as sent), `fakturownia_document`
 /// (the Fakturownia `invoice` object) and `upo` (the UPO XML or null).
 /// `KSEF_ERR_PAIRED_CONFLICT` for an unknown job.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `job_id` points to `job_len` readable bytes; `job_out` is
@@ -710,6 +726,7 @@ pub unsafe extern "C" fn ksef_paired_job_json(
 /// The audit trail as a JSON array into `*audit_out`: `{"seq", "at_ms", "job", "channel":
 /// "Ksef" | "Fakturownia" | "Machine", "operation", "summary", "ksef_number",
 /// "fakturownia_id", "state"}` per step, append-only, no secrets.
+/// Not thread-safe for one handle: do not use it from two threads at once (distinct handles are independent).
 ///
 /// # Safety
 /// `paired` is a live engine; `audit_out` is writable.

@@ -69,6 +69,7 @@ unsafe fn invoice_link(
 /// issue date `P_1` from the invoice (FA(3) or FA(2)). Into a new buffer in `*url_out`.
 /// Errors: `KSEF_ERR_INVALID_VALUE` for an unknown environment (path `env`), the XML
 /// reader's errors.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `env` points to `env_len` readable bytes, `xml` to `xml_len` (NULL only with length 0);
@@ -93,6 +94,7 @@ pub unsafe extern "C" fn ksef_qr_invoice_url(
 /// As `ksef_qr_invoice_url`, NUL-terminated into the caller's buffer `(buf, cap)` (at most
 /// 105 bytes with the NUL); the length without the NUL goes to `*len_out`.
 /// `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size (with the NUL) in `*len_out`.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// As `ksef_qr_invoice_url`; `buf` is NULL or writable for `cap` bytes; `len_out` is NULL or
@@ -120,6 +122,7 @@ pub unsafe extern "C" fn ksef_qr_invoice_url_into(
 /// the issue date `P_1` (`YYYY-MM-DD`) and the SHA-256 of the exact invoice bytes
 /// (`hash[32]`, e.g. from `ksef_sha256` or the incremental hasher), NUL-terminated into
 /// `(buf, cap)` as `ksef_qr_invoice_url_into`.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `env`, `seller_nip`, `issue_date` point to their lengths of readable bytes; `hash` is
@@ -244,6 +247,7 @@ fn certificate_link<'a>(i: &'a CertInputs<'a>) -> Result<CertificateLink<'a>, Er
 /// random salt from the OS). The key is not kept, and never appears in errors.
 /// Errors: `KSEF_ERR_QR_LINK` (bad context value or serial, path the argument),
 /// `KSEF_ERR_CRYPTO_KEY` (path `key`), `KSEF_ERR_QR_SIGN`, the XML reader's errors.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// Every `(ptr, len)` pair points to that many readable bytes (NULL only with length 0);
@@ -293,6 +297,7 @@ pub unsafe extern "C" fn ksef_qr_certificate_url(
 /// As `ksef_qr_certificate_url`, NUL-terminated into the caller's buffer `(buf, cap)`
 /// (`KSEF_ERR_BUFFER_TOO_SMALL` with the needed size in `*len_out`; 304 bytes always fit an
 /// ECDSA link).
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// As `ksef_qr_certificate_url`; `buf` is NULL or writable for `cap` bytes; `len_out` is
@@ -354,6 +359,7 @@ pub struct ksef_qr_matrix {
 /// Encodes `text` (e.g. a KOD I/II link) as a QR code at level `ecc` (`'M'` as the official
 /// images) into a new matrix handle in `*matrix_out`. `KSEF_ERR_QR_ENCODE` when no QR code
 /// holds it; `KSEF_ERR_INVALID_ARGUMENT` for another `ecc`.
+/// Thread-safe; the new handle may move between threads but is used from one at a time.
 ///
 /// # Safety
 /// `text` points to `text_len` readable bytes (NULL only with length 0); `matrix_out` is
@@ -381,6 +387,7 @@ pub unsafe extern "C" fn ksef_qr_matrix_encode(
 }
 
 /// Modules per side (21 to 177, without the quiet zone); 0 for a NULL matrix.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `matrix` is NULL or a live matrix.
@@ -390,6 +397,7 @@ pub unsafe extern "C" fn ksef_qr_matrix_width(matrix: *const ksef_qr_matrix) -> 
 }
 
 /// The QR version (1-40); 0 for a NULL matrix.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `matrix` is NULL or a live matrix.
@@ -401,6 +409,7 @@ pub unsafe extern "C" fn ksef_qr_matrix_version(matrix: *const ksef_qr_matrix) -
 
 /// Whether the module at column `x`, row `y` is dark; false outside the matrix or for a
 /// NULL matrix.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `matrix` is NULL or a live matrix.
@@ -415,6 +424,7 @@ pub unsafe extern "C" fn ksef_qr_matrix_is_dark(
 }
 
 /// Frees a matrix; NULL is accepted.
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `matrix` is NULL or a live matrix, not used afterwards.
@@ -431,6 +441,7 @@ pub unsafe extern "C" fn ksef_qr_matrix_free(matrix: *mut ksef_qr_matrix) {
 /// the number of bytes written goes to `*len_out` and the width to `*width_out`.
 /// `KSEF_ERR_BUFFER_TOO_SMALL` with the needed size in `*len_out` (441 bytes for version 1,
 /// 1681 for a KOD I link at level M). Uses about 8 KB of stack.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `text` points to `text_len` readable bytes; `modules` is NULL or writable for `cap`
@@ -501,6 +512,7 @@ unsafe fn picture_inputs<'a>(
 /// official examples), `quiet_zone` modules of white border (0-40; 4 is the minimum of the
 /// QR standard). `KSEF_ERR_QR_IMAGE` for sizes out of range or a label the built-in font
 /// cannot draw.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// `text`, `label` point to their lengths of readable bytes (NULL only with length 0);
@@ -527,6 +539,7 @@ pub unsafe extern "C" fn ksef_qr_png(
 }
 
 /// As `ksef_qr_png`, an SVG picture (UTF-8 text) into a new buffer in `*svg_out`.
+/// Thread-safe: it touches no shared state.
 ///
 /// # Safety
 /// As `ksef_qr_png`.

@@ -617,6 +617,7 @@ pub unsafe extern "C" fn ksef_client_cancel(
 }
 
 /// The request's id (to pass back with its answer); 0 for NULL.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `request` is NULL or a live request.
@@ -627,6 +628,7 @@ pub unsafe extern "C" fn ksef_request_id(request: *const ksef_request) -> u64 {
 
 /// The method (`"GET"`, `"POST"`, `"PUT"`, `"DELETE"`), a static NUL-terminated string;
 /// NULL for NULL.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `request` is NULL or a live request.
@@ -638,6 +640,7 @@ pub unsafe extern "C" fn ksef_request_method(request: *const ksef_request) -> *c
 }
 
 /// The absolute URL, NUL-terminated, valid until the request is freed; NULL for NULL.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `request` is NULL or a live request.
@@ -651,6 +654,7 @@ pub unsafe extern "C" fn ksef_request_url(request: *const ksef_request) -> *cons
 /// The headers as JSON `[["name","value"],...]`, NUL-terminated, valid until the request is
 /// freed; NULL for NULL. They include `Authorization` when the call needs it: send them,
 /// never log them.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `request` is NULL or a live request.
@@ -663,6 +667,7 @@ pub unsafe extern "C" fn ksef_request_headers_json(request: *const ksef_request)
 
 /// The body's bytes (see `ksef_request_body_len`), valid until the request is freed; NULL
 /// for NULL or an empty body.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `request` is NULL or a live request.
@@ -680,6 +685,7 @@ pub unsafe extern "C" fn ksef_request_body(request: *const ksef_request) -> *con
 }
 
 /// The body's length in bytes; 0 for NULL.
+/// Thread-safe for distinct handles; one handle may be read from several threads only while no call changes it.
 ///
 /// # Safety
 /// `request` is NULL or a live request.
@@ -689,6 +695,7 @@ pub unsafe extern "C" fn ksef_request_body_len(request: *const ksef_request) -> 
 }
 
 /// Frees a request; NULL is accepted.
+/// The handle must not be in use on another thread (or later).
 ///
 /// # Safety
 /// `request` is NULL or a live request, not used afterwards.
