@@ -422,7 +422,28 @@ fn demo_runs_on_the_embedded_simulator() {
         text.contains("EUR order, fetching the NBP table A rate"),
         "{text}"
     );
-    assert_eq!(text.matches("Fakturownia id: ").count(), 2, "{text}");
+    // two KSeF-first orders, then the offline one (its document made at once)
+    assert_eq!(text.matches("Fakturownia id: ").count(), 3, "{text}");
+    assert!(text.contains("Latarnia says FAILURE"), "{text}");
+    assert!(
+        text.contains("issued offline (FAKTUROWNIA_OK_KSEF_OFFLINE)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 offline invoice sent with offlineMode"),
+        "{text}"
+    );
+    let done = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("COMPLETED: KSeF number"))
+        .unwrap_or_else(|| panic!("the offline order completed: {text}"));
+    let words: Vec<&str> = done.split_whitespace().collect();
+    KsefNumber::parse(words[3]).unwrap();
+    assert_eq!(
+        words.last().map(|w| w.trim_end_matches(')')),
+        Some(words[3]),
+        "{done}"
+    );
     for line in text
         .lines()
         .filter(|l| l.trim_start().starts_with("KSeF number:"))
@@ -442,6 +463,12 @@ fn demo_runs_on_the_embedded_simulator() {
         );
     }
     assert!(paired.contains(&"state.json".to_string()));
+    assert!(
+        paired
+            .iter()
+            .any(|f| f.starts_with("FO_") && f.ends_with("-kod2.png")),
+        "{paired:?}"
+    );
 }
 
 /// The sim's test client certificate (XAdES), for the commands KSeF allows only after
