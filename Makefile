@@ -21,8 +21,11 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 .PHONY: header c-lib c-test php-test json-schema-check venv openapi-selftest openapi-check help test deps fmt fmt-check clippy cargo-test nostd-check xsd-samples xsd-check demo bench gen gen-check
 
 help:
-	@echo 'make test         deps, gen-check, fmt-check, clippy, cargo-test, nostd-check, xsd-check, json-schema-check, openapi-check (what CI runs)'
-	@echo 'make deps         install missing tools (xmllint, xmlsec1, zbarimg, openssl, rustfmt, clippy)'
+	@echo 'make test         deps, gen-check, fmt-check, clippy, cargo-test, c-test, php-test, nostd-check, xsd-check, json-schema-check, openapi-check (what CI runs)'
+	@echo 'make deps         install missing tools (xmllint, xmlsec1, zbarimg, openssl, gcc, valgrind, pkg-config, rustfmt, clippy)'
+	@echo 'make header       regenerate include/ksef.h and include/ksef_php.h from ffi-c'
+	@echo 'make c-lib        the C ABI: target/release/libksef_ffi.{so,a} + pkgconfig/ksef.pc'
+	@echo 'make c-test       the C tests and examples under valgrind, against a loopback simulator'
 	@echo 'make php-test     the PHP library (ffi-c/php): PHPUnit tests + example against the simulator'
 	@echo 'make fmt          cargo fmt (workspace + tests/nostd-check)'
 	@echo 'make fmt-check    cargo fmt --check (workspace + tests/nostd-check)'
