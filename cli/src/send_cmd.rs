@@ -16,7 +16,8 @@ use crate::{args, Fail};
 /// The help text of `ksef send`.
 pub const HELP: &str = "\
 usage: ksef send [--batch] [--offline] [--validate] [--upo-dir DIR]
-                 [--auto-offline QUEUE.json [--offline-cert PEM --offline-key PEM]] CONNECTION FILES...
+                 [--auto-offline QUEUE.json [--offline-cert PEM --offline-key PEM] [--lighthouse-url URL]]
+                 CONNECTION FILES...
 
 Sends invoice XML files (all FA(3) or all FA(2), detected by reading them) to KSeF in one
 online session, or one batch session with --batch. Prints one line per file on stdout:
@@ -29,6 +30,9 @@ DIR/session-<reference>.xml (DIR: --upo-dir, default ./upo).
   --offline        the invoices were issued in an offline mode (offlineMode: true)
   --validate       check each invoice locally first (ksef validate); invalid ones are not sent
   --upo-dir DIR    where the UPOs go (created if missing)
+  --lighthouse-url URL
+                   with --auto-offline: ask Latarnia (KSeF's status service) first; while it
+                   announces anything but AVAILABLE the invoices are issued offline at once
   --auto-offline QUEUE.json
                    when KSeF is unavailable (transport failure or 5xx after the retries), issue
                    the invoices offline instead: their exact bytes go into the offline queue
@@ -65,6 +69,7 @@ fn send(argv: &[String]) -> Result<(), Fail> {
         "--auto-offline",
         "--offline-cert",
         "--offline-key",
+        "--lighthouse-url",
     ]);
     let mut flags = net::FLAGS.to_vec();
     flags.extend(["--batch", "--offline", "--validate"]);
@@ -81,13 +86,16 @@ fn send(argv: &[String]) -> Result<(), Fail> {
                 "--auto-offline" => auto.queue = Some(v.clone()),
                 "--offline-cert" => auto.cert = Some(v.clone()),
                 "--offline-key" => auto.key = Some(v.clone()),
+                "--lighthouse-url" => auto.lighthouse = Some(v.trim_end_matches('/').to_string()),
                 _ => upo_dir = PathBuf::from(v),
             }
         }
     }
-    if auto.queue.is_none() && (auto.cert.is_some() || auto.key.is_some()) {
+    if auto.queue.is_none()
+        && (auto.cert.is_some() || auto.key.is_some() || auto.lighthouse.is_some())
+    {
         return Err(Fail(
-            "--offline-cert/--offline-key need --auto-offline QUEUE.json".into(),
+            "--offline-cert/--offline-key/--lighthouse-url need --auto-offline QUEUE.json".into(),
             2,
         ));
     }
@@ -120,6 +128,18 @@ fn send(argv: &[String]) -> Result<(), Fail> {
         let form = FormCode::of(schema);
         let invoices: Vec<&Item> = to_send.iter().map(|&i| &items[i]).collect();
         let offline = a.flag("--offline");
+        // Latarnia first (--lighthouse-url): while it announces KSeF down, no attempt is made.
+        if let Some(url) = &auto.lighthouse {
+            let status = lighthouse_status(url)?;
+            if status != ksef::offline::availability::KsefStatus::Available {
+                eprintln!("Latarnia: KSeF {}: issuing offline", status.as_str());
+                let issued = issue_offline(&auto, c.environment(), &invoices, status)?;
+                for (&input, line) in to_send.iter().zip(issued) {
+                    lines[input] = Some(line);
+                }
+                return print_lines(&items, &lines, refused);
+            }
+        }
         let sent = if a.flag("--batch") {
             send_batch(&mut c, form, &invoices, offline)
         } else {
@@ -142,7 +162,12 @@ fn send(argv: &[String]) -> Result<(), Fail> {
                     && ksef::offline::availability::AutoOffline::default().on_failure(&e) =>
             {
                 eprintln!("KSeF unavailable ({}): issuing offline", error_line(&e));
-                let issued = issue_offline(&auto, c.environment(), &invoices)?;
+                let issued = issue_offline(
+                    &auto,
+                    c.environment(),
+                    &invoices,
+                    ksef::offline::availability::KsefStatus::Available,
+                )?;
                 for (&input, line) in to_send.iter().zip(issued) {
                     lines[input] = Some(line);
                 }
@@ -212,6 +237,24 @@ struct AutoOfflineOpts {
     queue: Option<String>,
     cert: Option<String>,
     key: Option<String>,
+    lighthouse: Option<String>,
+}
+
+/// What Latarnia at `url` says about KSeF.
+fn lighthouse_status(url: &str) -> Result<ksef::offline::availability::KsefStatus, Fail> {
+    use ksef::http::Transport as _;
+    use ksef::offline::availability;
+    let mut b = ksef::transport::UreqTransport::builder();
+    if ksef::protocol::settings::is_loopback(url) {
+        b = b.no_proxy();
+    }
+    let mut t = b.build().map_err(|e| Fail(error_line(&e), 2))?;
+    let r = t
+        .send(&availability::status_request(url))
+        .map_err(|e| Fail(format!("--lighthouse-url {url}: {e}"), 2))?;
+    availability::parse_status(&r.body)
+        .map(|r| r.status)
+        .map_err(|e| Fail(format!("--lighthouse-url {url}: {}", error_line(&e)), 2))
 }
 
 /// Why a session did not run: a core error (unavailability or not) or a CLI failure.
@@ -233,8 +276,8 @@ fn issue_offline(
     auto: &AutoOfflineOpts,
     env: ksef::Environment,
     invoices: &[&Item],
+    status: ksef::offline::availability::KsefStatus,
 ) -> Result<Vec<String>, Fail> {
-    use ksef::offline::deadline::Mode;
     use ksef::offline::queue::{Kod2Signer, OfflineQueue};
     let Some(path) = auto.queue.as_deref() else {
         return Err(Fail("--auto-offline QUEUE.json is needed".into(), 2));
@@ -265,9 +308,7 @@ fn issue_offline(
     for item in invoices {
         let link = ksef::qr::InvoiceLink::from_invoice_xml(q.env(), &item.bytes)
             .map_err(|e| Fail(format!("{}: {}", item.path, error_line(&e)), 2))?;
-        let mode = Mode::Offline24 {
-            issued: link.issue_date(),
-        };
+        let mode = ksef::offline::availability::mode_for(status, link.issue_date());
         let k2 = signer.as_ref().map(|(key, serial)| Kod2Signer {
             context_type: ksef::qr::ContextType::Nip,
             context_value: link.seller_nip(),

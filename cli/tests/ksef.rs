@@ -646,6 +646,48 @@ fn ksef_down_send_auto_offline_queues_the_invoices_then_offline_send_delivers_th
         stdout(&listed)
     );
 
+    // With Latarnia announcing the failure, no KSeF attempt is made at all.
+    let third = invoice(&d, "AO", 2);
+    let before = sim.request_log().len();
+    let lighthouse = sim.lighthouse_base_url();
+    let mut args = with(
+        &[
+            "send",
+            "--auto-offline",
+            "queue.json",
+            "--lighthouse-url",
+            &lighthouse,
+        ],
+        &c,
+    );
+    args.push(&third);
+    let out = ksef(&d, Some(TOKEN), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Latarnia: KSeF FAILURE"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        lines(&out)[0].1.starts_with("offline, send by "),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(sim.request_log().len(), before, "KSeF was not called");
+    let listed = ksef(&d, None, &["offline", "list", "--state", "queue.json"]);
+    assert_eq!(
+        stdout(&listed).matches("\tpending\t").count(),
+        3,
+        "{}",
+        stdout(&listed)
+    );
+    let no_queue = ksef(
+        &d,
+        Some(TOKEN),
+        &with(&["send", "--lighthouse-url", &lighthouse, &third], &c),
+    );
+    assert_eq!(no_queue.status.code(), Some(2));
+
     // KSeF is back: the queue is sent with offlineMode.
     sim.faults().set_unavailable(false);
     let out = ksef(
@@ -654,7 +696,7 @@ fn ksef_down_send_auto_offline_queues_the_invoices_then_offline_send_delivers_th
         &with(&["offline", "send", "--state", "queue.json"], &c),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(sim.accepted_invoices().len(), 2);
+    assert_eq!(sim.accepted_invoices().len(), 3);
     // a refusal (not unavailability) is never turned into an offline invoice
     let bad = d.join("bad.xml");
     std::fs::write(&bad, std::fs::read_to_string(&files[0]).unwrap()).unwrap();
