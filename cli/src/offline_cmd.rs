@@ -6,7 +6,7 @@ use std::path::Path;
 use ksef::crypto::{Certificate, PrivateKey};
 use ksef::model::Date;
 use ksef::offline::deadline::{self, DeadlineStatus, Failure, Mode};
-use ksef::offline::queue::{Kod2Signer, OfflineQueue, Status};
+use ksef::offline::queue::{Kod2Signer, OfflineQueue};
 use ksef::qr::ContextType;
 use ksef::Environment;
 
@@ -280,17 +280,7 @@ fn issue(args: &[String]) -> Result<(), Fail> {
     if let Some(k2) = &inv.kod2_url {
         codes.push(("kod2", k2.as_str(), ksef::qr::LABEL_CERTIFICATE));
     }
-    let stem: String = inv
-        .id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let stem = ksef::zip::safe_name(&inv.id);
     // Images first: a failure to write them leaves the queue as it was.
     for (dir, png) in [(&o.png_dir, true), (&o.svg_dir, false)] {
         let Some(dir) = dir else { continue };
@@ -508,57 +498,34 @@ fn send(args: &[String]) -> Result<(), Fail> {
     let mut c = conn.connect()?;
     let mut out = String::new();
     let mut refused = 0;
-    // Batch sessions hold up to 10,000 invoices each; online sessions take them all.
-    let max = if batch { 10_000 } else { usize::MAX };
     let mut sessions = Vec::new();
-    for form in [FormCode::Fa3, FormCode::Fa2] {
-        loop {
-            let (result, report, count) = if batch {
-                let Some(plan) = q.plan_batch(form, max) else {
-                    break;
-                };
+    if batch {
+        for form in [FormCode::Fa3, FormCode::Fa2] {
+            // sessions of up to 10,000 invoices until nothing moves
+            while let Some(plan) = q.plan_batch(form, 10_000) {
                 let result =
                     crate::send_cmd::send_batch_entries(&mut c, form, plan.entries(), true)?;
                 let report = q.apply_batch(&plan, &result, today)?;
-                (result, report, plan.ids.len())
-            } else {
-                let Some(plan) = q.plan_online(form, max) else {
+                save(&state, &q)?;
+                let count = plan.ids.len();
+                let stuck = report.not_sent.len() + report.open.len() == count;
+                sessions.push((result, report, count));
+                if stuck {
                     break;
-                };
-                let start = |cl: &mut ksef::protocol::Client| cl.send_online(plan.send.clone());
-                let Output::Online(result) = c.run(start)? else {
-                    return Err(Fail("unexpected result of the online session".into(), 2));
-                };
-                let report = q.apply_online(&plan, &result, today)?;
-                (result, report, plan.ids.len())
-            };
-            save(&state, &q)?;
-            let stuck = report.not_sent.len() + report.open.len() == count;
-            sessions.push((result, report, count));
-            // nothing moved: do not send the same invoices again in this run
-            if stuck || !batch {
-                break;
+                }
             }
         }
     }
-    // Technical corrections: one per online session, as KSeF requires.
-    let corrections: Vec<String> = q
-        .invoices()
-        .iter()
-        .filter(|i| i.corrects.is_some() && matches!(i.status, Status::Pending))
-        .map(|i| i.id.clone())
-        .collect();
-    for id in corrections {
-        let Some(plan) = q.plan_correction(&id) else {
-            continue;
-        };
+    // Online sessions: what is still pending per structure, then each technical correction
+    // alone, as KSeF requires.
+    for plan in q.recovery_plans() {
         let start = |cl: &mut ksef::protocol::Client| cl.send_online(plan.send.clone());
         let Output::Online(result) = c.run(start)? else {
             return Err(Fail("unexpected result of the online session".into(), 2));
         };
         let report = q.apply_online(&plan, &result, today)?;
         save(&state, &q)?;
-        sessions.push((result, report, 1));
+        sessions.push((result, report, plan.ids.len()));
     }
     for (result, report, count) in sessions {
         for (id, n) in &report.accepted {

@@ -448,17 +448,7 @@ fn entry_name(i: usize, path: &str) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let safe: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{:04}-{safe}", i + 1)
+    format!("{:04}-{}", i + 1, ksef::zip::safe_name(&base))
 }
 
 /// Prepares the batch package in a temporary directory and sends it.

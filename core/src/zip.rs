@@ -158,6 +158,21 @@ pub struct ZipOptions {
     pub zip64_always: bool,
 }
 
+/// `s` as one safe file or entry name: ASCII letters, digits, `.`, `-` and `_` kept, every
+/// other character (`/`, spaces, non-ASCII) replaced by `_`. Not unique: prefix a position
+/// when names must differ.
+pub fn safe_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Checks an entry name: not empty, at most 65 535 bytes, relative, `/`-separated, no empty,
 /// `.` or `..` component, no backslash, colon-drive or control character.
 pub fn check_entry_name(name: &str) -> Result<(), Error> {

@@ -138,18 +138,8 @@ impl OfflineQueue {
             .iter()
             .enumerate()
             .map(|(n, id)| {
-                let safe: String = id
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
                 // the position keeps names unique even when two ids map to one safe name
-                format!("{:05}-{safe}.xml", n + 1)
+                format!("{:05}-{}.xml", n + 1, crate::zip::safe_name(id))
             })
             .collect();
         Some(BatchPlan {
