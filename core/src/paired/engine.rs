@@ -140,6 +140,9 @@ struct OfflineSide {
     recovery: Option<(u64, OnlinePlan)>,
     /// Jobs that could not be issued offline yet (no signer), reported once.
     reported: alloc::collections::BTreeSet<String>,
+    /// The machine's `offline_changes` when the jobs were last reconciled with the queue
+    /// (`None`: look again — after a restore or a new signer).
+    seen: Option<u64>,
 }
 
 fn trigger_code(t: Trigger) -> u8 {
@@ -235,6 +238,7 @@ impl Engine {
             rng: ChaCha20Rng::from_seed(seed),
             recovery: None,
             reported: Default::default(),
+            seen: None,
         });
         let _ = side;
         self.machine.set_auto_offline(policy);
@@ -246,6 +250,7 @@ impl Engine {
         if let Some(side) = self.offline.as_mut() {
             side.signer = Some(signer);
             side.reported.clear();
+            side.seen = None;
         }
     }
 
@@ -297,14 +302,20 @@ impl Engine {
         };
         let today =
             crate::offline::calendar::warsaw_date((now_ms / 1000) as i64).unwrap_or_default();
-        // 1. Jobs waiting offline that are not queued yet (also after a restore).
-        let offline_jobs: Vec<(String, String)> = self
-            .machine
-            .jobs()
-            .filter(|j| j.ksef == super::machine::Leg::Offline)
-            .filter(|j| side.queue.get(&j.id).is_none())
-            .map(|j| (j.id.clone(), j.docs.xml.clone()))
-            .collect();
+        // 1. Jobs waiting offline that are not queued yet (also after a restore); the jobs are
+        // looked at only when one went offline since the last look.
+        let changes = self.machine.offline_changes();
+        let offline_jobs: Vec<(String, String)> = if side.seen == Some(changes) {
+            Vec::new()
+        } else {
+            side.seen = Some(changes);
+            self.machine
+                .jobs()
+                .filter(|j| j.ksef == super::machine::Leg::Offline)
+                .filter(|j| side.queue.get(&j.id).is_none())
+                .map(|j| (j.id.clone(), j.docs.xml.clone()))
+                .collect()
+        };
         for (job, xml) in offline_jobs {
             let Some(signer) = side.signer.as_ref() else {
                 if side.reported.insert(job.clone()) {
@@ -685,6 +696,7 @@ impl Engine {
                 rng: ChaCha20Rng::from_seed(seed),
                 recovery: None,
                 reported: Default::default(),
+                seen: None,
             }),
             None => None,
         };

@@ -455,6 +455,7 @@ pub struct PairedMachine {
     offline_ops: BTreeMap<OpId, u64>,
     offline_results: VecDeque<(u64, Result<Output, Error>)>,
     next_offline: u64,
+    offline_changes: u64,
 }
 
 impl fmt::Debug for PairedMachine {
@@ -496,6 +497,7 @@ impl PairedMachine {
             offline_ops: BTreeMap::new(),
             offline_results: VecDeque::new(),
             next_offline: 1,
+            offline_changes: 0,
         }
     }
 
@@ -612,10 +614,17 @@ impl PairedMachine {
         self.offline_results.pop_front()
     }
 
+    /// How many times a job went offline in this machine's life: a host that issues offline
+    /// invoices only needs to look at the jobs again when this changed.
+    pub fn offline_changes(&self) -> u64 {
+        self.offline_changes
+    }
+
     fn go_offline(&mut self, job: &str, reason: String, now_ms: u64) {
         let Some(j) = self.jobs.get_mut(job) else {
             return;
         };
+        self.offline_changes += 1;
         j.ksef = Leg::Offline;
         j.ksef_error = Some(reason.clone());
         j.updated_ms = now_ms;
